@@ -272,12 +272,13 @@ log_timestamp(char *buf, size_t size)
 {
 	struct timespec ts;
 	struct tm tm;
-	char secs[32];
+	size_t len;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &tm);
-	strftime(secs, sizeof(secs), "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(buf, size, "%s.%03ldZ", secs, ts.tv_nsec / 1000000);
+	len = strftime(buf, size, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf + len, size - len, ".%03dZ",
+	         (int) (ts.tv_nsec / 1000000) % 1000);
 }
 
 /* log_write - render and emit one line with the current settings */

@@ -1,0 +1,377 @@
+/*
+ * milter - relaygate's side of the milter protocol.
+ */
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <libmilter/mfapi.h>
+
+#include "log.h"
+#include "message.h"
+#include "milter.h"
+#include "sockspec.h"
+#include "util.h"
+
+/* One SMTP session (milter connection). */
+struct milter_session {
+	struct config *cfg; /* acquired at connect, released at close */
+	char client_addr[INET6_ADDRSTRLEN];
+	struct message *msg; /* between MAIL FROM and end or abort */
+};
+
+static long milter_nsessions;  /* atomic */
+static long milter_nmessages;  /* atomic */
+static long milter_ncompleted; /* atomic */
+static int milter_refusing;    /* atomic: stopping, no new sessions */
+static char milter_socket_path[SOCKSPEC_PATH_MAX]; /* unix sockets only */
+
+/* Macros we ask the MTA for (libmilter wants writable strings). */
+static char milter_name[] = "relaygate";
+static char milter_macros_envfrom[] = "i {auth_authen} {auth_type}";
+static char milter_macros_eom[] = "i";
+
+/* milter_session_get - the session of a libmilter context */
+static struct milter_session *
+milter_session_get(SMFICTX *ctx)
+{
+	return smfi_getpriv(ctx);
+}
+
+/* milter_message_end - free the current message, if any, exactly once */
+static void
+milter_message_end(struct milter_session *s)
+{
+	if (s->msg == NULL)
+		return;
+	message_free(s->msg);
+	s->msg = NULL;
+	__atomic_sub_fetch(&milter_nmessages, 1, __ATOMIC_RELAXED);
+}
+
+/*
+ * milter_negotiate - take the actions we need and skip the protocol steps
+ * we never look at.  We continue with whatever the MTA offers: refusing
+ * would make the MTA skip relaygate, and mail would pass unchecked.
+ */
+static sfsistat
+milter_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
+                 unsigned long f2, unsigned long f3, unsigned long *pf0,
+                 unsigned long *pf1, unsigned long *pf2, unsigned long *pf3)
+{
+	unsigned long want = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_SETSYMLIST;
+	unsigned long skip = SMFIP_NORCPT | SMFIP_NOUNKNOWN | SMFIP_NODATA;
+
+	(void) f2;
+	(void) f3;
+	if ((f0 & want) != want)
+		log_warning("the MTA does not offer all milter actions "
+		            "relaygate uses (offered 0x%lx, wanted 0x%lx)",
+		            f0, want);
+	*pf0 = f0 & want;
+	*pf1 = f1 & skip;
+	*pf2 = 0;
+	*pf3 = 0;
+	if (f0 & SMFIF_SETSYMLIST) {
+		smfi_setsymlist(ctx, SMFIM_ENVFROM, milter_macros_envfrom);
+		smfi_setsymlist(ctx, SMFIM_EOM, milter_macros_eom);
+	}
+	return SMFIS_CONTINUE;
+}
+
+/* milter_addr_text - the client address as text, "local" for others */
+static void
+milter_addr_text(const struct sockaddr *sa, char *buf, size_t size)
+{
+	const void *addr = NULL;
+
+	if (sa != NULL && sa->sa_family == AF_INET)
+		addr =
+		    &((const struct sockaddr_in *) (const void *) sa)->sin_addr;
+	else if (sa != NULL && sa->sa_family == AF_INET6)
+		addr = &((const struct sockaddr_in6 *) (const void *) sa)
+		            ->sin6_addr;
+	if (addr == NULL ||
+	    inet_ntop(sa->sa_family, addr, buf, (socklen_t) size) == NULL)
+		util_strlcpy(buf, "local", size);
+}
+
+/*
+ * milter_connect - a new session with the current configuration, unless
+ * relaygate is stopping: then the MTA defers this session's mail.
+ */
+static sfsistat
+milter_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
+{
+	struct milter_session *s;
+
+	(void) hostname;
+	if (__atomic_load_n(&milter_refusing, __ATOMIC_ACQUIRE))
+		return SMFIS_TEMPFAIL;
+	s = xcalloc(1, sizeof(*s));
+	s->cfg = config_acquire();
+	milter_addr_text(hostaddr, s->client_addr, sizeof(s->client_addr));
+	smfi_setpriv(ctx, s);
+	__atomic_add_fetch(&milter_nsessions, 1, __ATOMIC_RELAXED);
+	return SMFIS_CONTINUE;
+}
+
+/* milter_envfrom - a message begins */
+static sfsistat
+milter_envfrom(SMFICTX *ctx, char **argv)
+{
+	struct milter_session *s = milter_session_get(ctx);
+
+	if (s == NULL) {
+		log_error("MAIL FROM without a session; deferring");
+		return SMFIS_TEMPFAIL;
+	}
+	milter_message_end(s);
+	s->msg = message_new(s->cfg, s->client_addr);
+	__atomic_add_fetch(&milter_nmessages, 1, __ATOMIC_RELAXED);
+	message_envfrom(s->msg, argv[0] ? argv[0] : "");
+	return SMFIS_CONTINUE;
+}
+
+/* milter_header - one header field */
+static sfsistat
+milter_header(SMFICTX *ctx, char *name, char *value)
+{
+	struct milter_session *s = milter_session_get(ctx);
+
+	if (s == NULL || s->msg == NULL)
+		return SMFIS_CONTINUE;
+	message_header(s->msg, name, value);
+	return SMFIS_CONTINUE;
+}
+
+/* milter_eom - the decision */
+static sfsistat
+milter_eom(SMFICTX *ctx)
+{
+	struct milter_session *s = milter_session_get(ctx);
+
+	if (s == NULL || s->msg == NULL) {
+		log_error("end of message without a message context; "
+		          "deferring");
+		return SMFIS_TEMPFAIL;
+	}
+	message_eom(s->msg, smfi_getsymval(ctx, milter_macros_eom));
+	milter_message_end(s);
+	__atomic_add_fetch(&milter_ncompleted, 1, __ATOMIC_RELAXED);
+	return SMFIS_CONTINUE;
+}
+
+/* milter_abort - the message ends without an end-of-message */
+static sfsistat
+milter_abort(SMFICTX *ctx)
+{
+	struct milter_session *s = milter_session_get(ctx);
+
+	if (s != NULL)
+		milter_message_end(s);
+	return SMFIS_CONTINUE;
+}
+
+/* milter_close - the session ends; may come without a connect */
+static sfsistat
+milter_close(SMFICTX *ctx)
+{
+	struct milter_session *s = milter_session_get(ctx);
+
+	if (s == NULL)
+		return SMFIS_CONTINUE;
+	smfi_setpriv(ctx, NULL);
+	milter_message_end(s);
+	config_release(s->cfg);
+	free(s);
+	__atomic_sub_fetch(&milter_nsessions, 1, __ATOMIC_RELAXED);
+	return SMFIS_CONTINUE;
+}
+
+static struct smfiDesc milter_desc = {
+    .xxfi_name = milter_name,
+    .xxfi_version = SMFI_VERSION,
+    .xxfi_flags = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_SETSYMLIST,
+    .xxfi_connect = milter_connect,
+    .xxfi_envfrom = milter_envfrom,
+    .xxfi_header = milter_header,
+    .xxfi_eom = milter_eom,
+    .xxfi_abort = milter_abort,
+    .xxfi_close = milter_close,
+    .xxfi_negotiate = milter_negotiate,
+};
+
+/*
+ * milter_unix_perms - mode, owner and group of a unix socket.  The owner is
+ * the user relaygate will run as, so that after dropping privileges it can
+ * still connect to its own socket (milter_stop() does).
+ */
+static int
+milter_unix_perms(const struct config *cfg, const char *path, char *why,
+                  size_t whylen)
+{
+	uid_t uid = (uid_t) -1;
+	gid_t gid = (gid_t) -1;
+	struct passwd *pw;
+	struct group *gr;
+
+	if (chmod(path, (mode_t) cfg->socket_mode) < 0)
+		return util_why(why, whylen, "chmod %s: %s", path,
+		                strerror(errno));
+	if (cfg->user[0] != '\0' && geteuid() == 0) {
+		if ((pw = getpwnam(cfg->user)) == NULL)
+			return util_why(why, whylen,
+			                "daemon.user: no user "
+			                "'%s'",
+			                cfg->user);
+		uid = pw->pw_uid;
+	}
+	if (cfg->socket_group[0] != '\0') {
+		if ((gr = getgrnam(cfg->socket_group)) == NULL)
+			return util_why(why, whylen,
+			                "daemon.socket_group: no "
+			                "group '%s'",
+			                cfg->socket_group);
+		gid = gr->gr_gid;
+	}
+	if (chown(path, uid, gid) < 0)
+		return util_why(why, whylen, "chown %s: %s", path,
+		                strerror(errno));
+	return 0;
+}
+
+/*
+ * milter_socket_in_use - does a process accept connections on this unix
+ * socket?  libmilter replaces a socket file without asking, which would
+ * silently steal the socket of a second running instance.
+ */
+static int
+milter_socket_in_use(const char *path)
+{
+	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+	int fd, rc;
+
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+		return 0;
+	util_strlcpy(sun.sun_path, path, sizeof(sun.sun_path));
+	rc = connect(fd, (struct sockaddr *) &sun, sizeof(sun));
+	close(fd);
+	return rc == 0;
+}
+
+/* milter_listen - register and open the socket */
+int
+milter_listen(const struct config *cfg, char *why, size_t whylen)
+{
+	struct sockspec spec;
+	char *conn = xstrdup(cfg->socket);
+	mode_t old_umask;
+	int rc;
+
+	if (sockspec_parse(cfg->socket, &spec, why, whylen) < 0)
+		return -1;
+	if (spec.kind == SOCKSPEC_UNIX && milter_socket_in_use(spec.path))
+		return util_why(why, whylen,
+		                "%s is in use by a running "
+		                "process (another relaygate?)",
+		                cfg->socket);
+	if (smfi_register(milter_desc) != MI_SUCCESS ||
+	    smfi_setconn(conn) != MI_SUCCESS) {
+		free(conn);
+		return util_why(why, whylen, "libmilter refused to register");
+	}
+	free(conn);
+	/* No one may connect before the mode is set. */
+	old_umask = umask(0177);
+	errno = 0;
+	rc = smfi_opensocket(1);
+	umask(old_umask);
+	if (rc != MI_SUCCESS)
+		return util_why(why, whylen, "cannot listen on %s%s%s",
+		                cfg->socket, errno ? ": " : "",
+		                errno ? strerror(errno) : "");
+	if (spec.kind != SOCKSPEC_UNIX)
+		return 0;
+	util_strlcpy(milter_socket_path, spec.path, sizeof(milter_socket_path));
+	return milter_unix_perms(cfg, spec.path, why, whylen);
+}
+
+/* milter_unlink_socket - remove our unix socket file */
+void
+milter_unlink_socket(void)
+{
+	if (milter_socket_path[0] != '\0')
+		(void) unlink(milter_socket_path);
+}
+
+/* milter_run - serve until stopped */
+int
+milter_run(void)
+{
+	return smfi_main() == MI_SUCCESS ? 0 : -1;
+}
+
+/* milter_stopper - smfi_stop() may block: see milter_stop() */
+static void *
+milter_stopper(void *done)
+{
+	smfi_stop();
+	__atomic_store_n((int *) done, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+/*
+ * milter_stop - stop libmilter now.  smfi_stop() sets the stop flag and
+ * then waits for the listener's lock, which the listener holds while it
+ * polls for up to 5 s; so it runs in a thread of its own while we connect
+ * to our own unix socket until it returns: the listener wakes, sees the
+ * flag and quits.  For an inet socket, libmilter's own 5-second check has
+ * to do.
+ */
+void
+milter_stop(void)
+{
+	static int done;
+	pthread_t tid;
+	int64_t give_up = util_monotonic_ms() + 6000;
+
+	if (pthread_create(&tid, NULL, milter_stopper, &done) != 0) {
+		smfi_stop();
+		return;
+	}
+	pthread_detach(tid);
+	while (!__atomic_load_n(&done, __ATOMIC_ACQUIRE) &&
+	       util_monotonic_ms() < give_up) {
+		if (milter_socket_path[0] != '\0')
+			(void) milter_socket_in_use(milter_socket_path);
+		usleep(20000);
+	}
+}
+
+/* milter_refuse_new - defer new sessions from now on */
+void
+milter_refuse_new(void)
+{
+	__atomic_store_n(&milter_refusing, 1, __ATOMIC_RELEASE);
+}
+
+/* milter_counts - snapshot of the counters */
+void
+milter_counts(struct milter_counts *out)
+{
+	out->sessions = __atomic_load_n(&milter_nsessions, __ATOMIC_RELAXED);
+	out->messages = __atomic_load_n(&milter_nmessages, __ATOMIC_RELAXED);
+	out->completed = __atomic_load_n(&milter_ncompleted, __ATOMIC_RELAXED);
+}

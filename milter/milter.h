@@ -1,0 +1,85 @@
+#ifndef RELAYGATE_MILTER_H
+#define RELAYGATE_MILTER_H
+
+/*
+ * milter - relaygate's side of the milter protocol.
+ *
+ * MODEL
+ *	libmilter calls back for each step of each SMTP session; the
+ *	callbacks are a few lines each that hand the data to the message
+ *	module and turn its decision into protocol replies.  A session
+ *	(connection) holds a reference to the configuration snapshot that
+ *	was current when it connected, so a reload never changes the rules
+ *	in the middle of a session.  A message context is created at MAIL
+ *	FROM and freed exactly once: at the end of the message, at an abort
+ *	(RSET, or the MTA giving up) or when the connection closes.
+ *	Debian's libmilter runs a pool of worker threads, not a thread per
+ *	connection: all session state hangs off the libmilter context.
+ *	This module is the only user of libmilter.
+ *
+ * OWNERSHIP
+ *	Session and message contexts are owned by this module.
+ *
+ * CONCURRENCY
+ *	Callbacks run concurrently for different sessions; the counters are
+ *	atomic.
+ *
+ * ERRORS
+ *	milter_listen() returns -1 with a reason; a failure inside a session
+ *	becomes a temporary failure reply to the MTA and a log line, never a
+ *	crash.
+ *
+ * SEE ALSO
+ *	libmilter's smfi_* documentation; Postfix MILTER_README.
+ */
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+
+struct milter_counts {
+	long sessions;  /* sessions open now */
+	long messages;  /* message contexts alive now */
+	long completed; /* messages that reached the end, since start */
+};
+
+/*
+ * milter_listen - register the callbacks and open the socket the
+ * configuration names; a unix socket gets its mode and group, and a stale
+ * socket file is replaced.  Call before dropping privileges.
+ */
+int milter_listen(const struct config *cfg, char *why, size_t whylen);
+
+/*
+ * milter_run - serve until milter_stop() or a libmilter failure.  It may
+ * run in any thread.  Returns 0 on an orderly stop.
+ */
+int milter_run(void);
+
+/*
+ * milter_refuse_new - from now on, new sessions get a temporary failure at
+ * connect (the MTA defers their mail); sessions already open go on.  The
+ * first step of an orderly stop: libmilter itself stops serving open
+ * sessions the moment it is told to stop.
+ */
+void milter_refuse_new(void);
+
+/*
+ * milter_stop - make milter_run() return, from any thread; returns when
+ * libmilter has taken note (within milliseconds on a unix socket, within
+ * libmilter's 5-second check on an inet socket).  Sessions still open are
+ * cut: the MTA defers their mail.
+ */
+void milter_stop(void);
+
+/*
+ * milter_unlink_socket - remove the unix socket file after milter_run()
+ * returned (libmilter leaves it when started as root); best effort.
+ */
+void milter_unlink_socket(void);
+
+/* milter_counts - a snapshot of the counters */
+void milter_counts(struct milter_counts *out);
+
+#endif
