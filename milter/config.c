@@ -651,7 +651,10 @@ config_set_element(const struct config_key *k, const struct config_at *at,
 	for (const struct config_key *sk = k->sub; sk->path != NULL; sk++) {
 		struct config_at mat = {.name = at->name, .path = path};
 
-		snprintf(path, sizeof(path), "%s.%s", at->path, sk->path);
+		if (snprintf(path, sizeof(path), "%s.%s", at->path, sk->path) >=
+		    (int) sizeof(path))
+			return config_fail(why, whylen, at->s, at->name,
+			                   at->path, "setting path too long");
 		mat.s = config_setting_get_member(at->s, sk->path);
 		if (mat.s != NULL) {
 			if (config_set(sk, &mat, elem, why, whylen) < 0)

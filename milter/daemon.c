@@ -123,7 +123,7 @@ daemon_drop_privileges(const char *user, const char *group, char *why,
                        size_t whylen)
 {
 	struct passwd *pw;
-	gid_t gid;
+	gid_t gid = 0;
 
 	if (user[0] == '\0')
 		return 0;

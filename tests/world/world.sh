@@ -1206,18 +1206,24 @@ _world_relaygate_bin() {
 # world_relaygate_start [CONF] - render CONF (default
 # tests/world/relaygate-test.conf; @W@ and the other placeholders filled)
 # to $W/relaygate.conf and run "$RELAYGATE_BIN -f -c $W/relaygate.conf" in
-# the background, output to $W/log/relaygate.log.  Returns once the milter
-# socket listens; fails the test at once if relaygate exits, or after
-# WORLD_WAIT s.  Sets WORLD_RELAYGATE_PID.
+# the background, output to $W/log/relaygate.log.  CONF "-" runs
+# "$RELAYGATE_BIN -f" with its compiled-in configuration file instead (see
+# world_install_relaygate).  Returns once the milter socket
+# ($WORLD_MILTER_SOCKET) listens; fails the test at once if relaygate
+# exits, or after WORLD_WAIT s.  Sets WORLD_RELAYGATE_PID.
 world_relaygate_start() {
-	local bin conf=${1:-$WORLD_HOME/relaygate-test.conf}
+	local bin conf=${1:-$WORLD_HOME/relaygate-test.conf} args
 	bin=$(_world_relaygate_bin) ||
 		world_fail "no relaygate binary: set RELAYGATE_BIN"
 	[[ -z $(_world_pid relaygate) ]] ||
 		world_fail "relaygate already runs; world_relaygate_stop first"
-	world_render "$conf" "$W/relaygate.conf"
-	chmod 0644 "$W/relaygate.conf"
-	_world_spawn relaygate "$bin" -f -c "$W/relaygate.conf"
+	args=(-f)
+	if [[ $conf != - ]]; then
+		world_render "$conf" "$W/relaygate.conf"
+		chmod 0644 "$W/relaygate.conf"
+		args+=(-c "$W/relaygate.conf")
+	fi
+	_world_spawn relaygate "$bin" "${args[@]}"
 	WORLD_RELAYGATE_PID=$WORLD_PID
 	local rc=0
 	world_wait "$WORLD_WAIT" _world_relaygate_ready || rc=$?
@@ -1235,6 +1241,39 @@ world_relaygate_start() {
 _world_relaygate_ready() {
 	_world_gone "$WORLD_RELAYGATE_PID" && return 2
 	[[ -n $(ss -Hlx "src $WORLD_MILTER_SOCKET" 2>/dev/null) ]]
+}
+
+# world_install_relaygate - install relaygate inside the world the way a
+# package would, without touching the host: /etc and /run become private
+# overlays of the host's (writes land in $W), a "relaygate" system user and
+# group are added, conf/relaygate.conf is installed unchanged as
+# /etc/relaygate/relaygate.conf and the world's RSA keys (call after
+# world_dns_start) as /etc/relaygate/keys/<selector>.pem, owned by
+# relaygate, mode 0600.  The relay Postfix is pointed at the shipped
+# default socket.  For the demo and tests of the shipped configuration.
+world_install_relaygate() {
+	local top sel
+	for top in etc run; do
+		mkdir -p "$W/overlay/$top/upper" "$W/overlay/$top/work"
+		mount -t overlay "world-$top" -o "lowerdir=/$top,upperdir=$W/overlay/$top/upper,workdir=$W/overlay/$top/work" "/$top" ||
+			world_fail "cannot mount a private overlay on /$top"
+	done
+	# The overlay hides the world's resolv.conf bind mount; restore it.
+	cp "$W/etc/resolv.conf" /etc/resolv.conf
+	getent group relaygate >/dev/null || groupadd --system relaygate
+	getent passwd relaygate >/dev/null || useradd --system \
+		--gid relaygate --no-create-home --home-dir /nonexistent \
+		--shell /usr/sbin/nologin relaygate
+	install -d -m 0755 /etc/relaygate
+	install -d -m 0700 -o relaygate -g relaygate /etc/relaygate/keys
+	install -m 0644 "$WORLD_REPO/conf/relaygate.conf" /etc/relaygate/
+	for sel in $WORLD_SELECTORS; do
+		install -m 0600 -o relaygate -g relaygate \
+			"$W/keys/$sel.rsa.pem" "/etc/relaygate/keys/$sel.pem"
+	done
+	install -d -m 0750 -o relaygate -g postfix /run/relaygate
+	WORLD_MILTER_SOCKET=/run/relaygate/relaygate.sock
+	WORLD_RELAY_MILTERS="unix:$WORLD_MILTER_SOCKET"
 }
 
 # world_relaygate_signal SIG - send SIG (USR1, TERM, ...) to relaygate.
