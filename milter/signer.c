@@ -1,0 +1,569 @@
+/*
+ * signer - DKIM signing with libopendkim (its only user in relaygate).
+ */
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <opendkim/dkim.h>
+
+#include "signer.h"
+#include "util.h"
+
+/*
+ * libopendkim copies the names of the fields it signs into a buffer of
+ * DKIM_MAXHEADER (4096) bytes and silently cuts the rest; a cut list
+ * makes a signature that cannot verify.  Stay well below it.
+ */
+#define SIGNER_NAMELIST_MAX 4000
+
+/* Longest field name we accept in the lists (RFC 5322 allows any). */
+#define SIGNER_NAME_MAX 64
+
+/* RFC 5322 section 2.1.1: lines of at most 998 characters. */
+#define SIGNER_LINE_MAX 998
+
+/* libopendkim keeps the id pointer, so it must be static. */
+static const unsigned char signer_id[] = "relaygate";
+
+static const char *const signer_sign_default[] = {"from",
+                                                  "sender",
+                                                  "reply-to",
+                                                  "subject",
+                                                  "date",
+                                                  "message-id",
+                                                  "to",
+                                                  "cc",
+                                                  "mime-version",
+                                                  "content-type",
+                                                  "content-transfer-encoding",
+                                                  "content-id",
+                                                  "content-description",
+                                                  "resent-date",
+                                                  "resent-from",
+                                                  "resent-sender",
+                                                  "resent-to",
+                                                  "resent-cc",
+                                                  "resent-message-id",
+                                                  "in-reply-to",
+                                                  "references",
+                                                  "list-id",
+                                                  "list-help",
+                                                  "list-unsubscribe",
+                                                  "list-unsubscribe-post",
+                                                  "list-subscribe",
+                                                  "list-post",
+                                                  "list-owner",
+                                                  "list-archive",
+                                                  NULL};
+
+static const char *const signer_oversign_default[] = {
+    "from", "reply-to", "subject", "to", "cc", NULL};
+
+struct signer {
+	DKIM_LIB *lib;
+	char **sign; /* lowercase copies, NULL-terminated */
+	char **oversign;
+};
+
+enum signer_state {
+	SIGNER_HEADERS,
+	SIGNER_BODY,
+	SIGNER_DONE, /* signer_end() ran: only signer_free() remains */
+	SIGNER_FAILED,
+};
+
+struct signer_msg {
+	const struct signer *s;
+	DKIM *dkim;
+	enum signer_state state;
+	char *buf; /* "Name: value" with CRLF, reused for every field */
+	size_t bufsize;
+	size_t namelist; /* bytes of signed names handed over so far */
+	int last;        /* the last body byte, -1 before any */
+	char error[256]; /* the first failure */
+};
+
+/* signer_default_headers - default signed fields */
+const char *const *
+signer_default_headers(void)
+{
+	return signer_sign_default;
+}
+
+/* signer_default_oversign - default oversigned fields */
+const char *const *
+signer_default_oversign(void)
+{
+	return signer_oversign_default;
+}
+
+/* signer_list_free - free a copied name list */
+static void
+signer_list_free(char **list)
+{
+	for (size_t i = 0; list != NULL && list[i] != NULL; i++)
+		free(list[i]);
+	free(list);
+}
+
+/* signer_list_has - is name (any case) in the list? */
+static int
+signer_list_has(char *const *list, const char *name)
+{
+	for (size_t i = 0; list[i] != NULL; i++)
+		if (strcasecmp(list[i], name) == 0)
+			return 1;
+	return 0;
+}
+
+/* signer_name_ok - a field name we can put into libopendkim's regex */
+static int
+signer_name_ok(const char *name, char *why, size_t whylen)
+{
+	size_t len = strlen(name);
+
+	if (len == 0 || len > SIGNER_NAME_MAX)
+		return util_why(why, whylen,
+		                "header field name '%.64s' is empty or longer "
+		                "than %d bytes",
+		                name, SIGNER_NAME_MAX);
+	for (const char *p = name; *p != '\0'; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		      (*p >= '0' && *p <= '9') || *p == '-' || *p == '_'))
+			return util_why(why, whylen,
+			                "header field name '%s' may only "
+			                "contain letters, digits, '-' and '_'",
+			                name);
+	return 0;
+}
+
+/*
+ * signer_list_copy - validated lowercase copy of a name list; with
+ * must_have, that name is added if missing.
+ */
+static char **
+signer_list_copy(const char *const *in, const char *must_have, char *why,
+                 size_t whylen)
+{
+	size_t n = 0, i;
+	char **out;
+
+	while (in[n] != NULL)
+		n++;
+	out = xcalloc(n + 2, sizeof(*out));
+	for (i = 0; i < n; i++) {
+		if (signer_name_ok(in[i], why, whylen) < 0) {
+			signer_list_free(out);
+			return NULL;
+		}
+		out[i] = util_lower(xstrdup(in[i]));
+	}
+	if (must_have != NULL && !signer_list_has(out, must_have))
+		out[i] = xstrdup(must_have);
+	return out;
+}
+
+/*
+ * signer_no_lookup - the key-lookup hook: there is no key to look up.
+ * Signing never asks; if anything ever did, it gets "not found" instead
+ * of libopendkim's default resolver (not thread-safe, notes 2.5).
+ */
+static DKIM_CBSTAT
+signer_no_lookup(DKIM *dkim, DKIM_SIGINFO *sig, u_char *buf, size_t buflen)
+{
+	(void) dkim;
+	(void) sig;
+	(void) buf;
+	(void) buflen;
+	return DKIM_CBSTAT_NOTFOUND;
+}
+
+/* signer_lib_options - configure the DKIM_LIB; -1 with a reason */
+static int
+signer_lib_options(struct signer *s, char *why, size_t whylen)
+{
+	DKIM_LIB *lib = s->lib;
+	uint32_t flags = DKIM_LIBFLAGS_NONE; /* no l=, no temp files */
+
+	if (!dkim_libfeature(lib, DKIM_FEATURE_SHA256) ||
+	    !dkim_libfeature(lib, DKIM_FEATURE_ED25519) ||
+	    !dkim_libfeature(lib, DKIM_FEATURE_OVERSIGN))
+		return util_why(why, whylen,
+		                "libopendkim lacks SHA-256, Ed25519 or "
+		                "oversigning support");
+	if (dkim_options(lib, DKIM_OP_SETOPT, DKIM_OPTS_FLAGS, &flags,
+	                 sizeof(flags)) != DKIM_STAT_OK)
+		return util_why(why, whylen, "libopendkim: cannot set flags");
+	/* Compiled into one regex in a 1024-byte buffer: may be too long. */
+	if (dkim_options(lib, DKIM_OP_SETOPT, DKIM_OPTS_SIGNHDRS, s->sign,
+	                 sizeof(char **)) != DKIM_STAT_OK)
+		return util_why(why, whylen,
+		                "libopendkim refuses the list of header fields "
+		                "to sign (longer than about 1000 bytes?)");
+	if (s->oversign[0] != NULL &&
+	    dkim_options(lib, DKIM_OP_SETOPT, DKIM_OPTS_OVERSIGNHDRS,
+	                 s->oversign, sizeof(char **)) != DKIM_STAT_OK)
+		return util_why(why, whylen,
+		                "libopendkim refuses the oversign list");
+	dkim_set_key_lookup(lib, signer_no_lookup);
+	return 0;
+}
+
+/*
+ * signer_oversign_ok - every oversigned name must also be signed: an
+ * extra h= entry for a present but unsigned field would make the
+ * verifier hash that field where we hashed nothing.
+ */
+static int
+signer_oversign_ok(const struct signer *s, char *why, size_t whylen)
+{
+	for (size_t i = 0; s->oversign[i] != NULL; i++)
+		if (!signer_list_has(s->sign, s->oversign[i]))
+			return util_why(
+			    why, whylen,
+			    "oversigned header field '%s' is not in "
+			    "the list of fields to sign",
+			    s->oversign[i]);
+	return 0;
+}
+
+/* signer_open - one DKIM_LIB for the process */
+struct signer *
+signer_open(const char *const *sign, const char *const *oversign, char *why,
+            size_t whylen)
+{
+	struct signer *s = xcalloc(1, sizeof(*s));
+
+	s->sign = signer_list_copy(sign != NULL ? sign : signer_sign_default,
+	                           "from", why, whylen);
+	s->oversign = signer_list_copy(
+	    oversign != NULL ? oversign : signer_oversign_default, NULL, why,
+	    whylen);
+	if (s->sign == NULL || s->oversign == NULL ||
+	    signer_oversign_ok(s, why, whylen) < 0) {
+		signer_close(s);
+		return NULL;
+	}
+	if ((s->lib = dkim_init(NULL, NULL)) == NULL) {
+		util_why(why, whylen, "dkim_init failed");
+		signer_close(s);
+		return NULL;
+	}
+	if (signer_lib_options(s, why, whylen) < 0) {
+		signer_close(s);
+		return NULL;
+	}
+	return s;
+}
+
+/* signer_ed25519_leaks - is this libopendkim one without PR #321? */
+int
+signer_ed25519_leaks(void)
+{
+	return dkim_libversion() <= 0x020b0000;
+}
+
+/* signer_close - release the library */
+void
+signer_close(struct signer *s)
+{
+	if (s == NULL)
+		return;
+	if (s->lib != NULL)
+		dkim_close(s->lib);
+	signer_list_free(s->sign);
+	signer_list_free(s->oversign);
+	free(s);
+}
+
+/* signer_dns_name_ok - a d= or s= value libopendkim and DNS accept */
+static int
+signer_dns_name_ok(const char *what, const char *name, char *why, size_t whylen)
+{
+	size_t len = strlen(name);
+
+	if (len == 0 || len > 253 || name[0] == '.' || name[len - 1] == '.')
+		return util_why(why, whylen, "invalid %s '%.253s'", what, name);
+	for (const char *p = name; *p != '\0'; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		      (*p >= '0' && *p <= '9') || *p == '-' || *p == '_' ||
+		      *p == '.'))
+			return util_why(why, whylen,
+			                "invalid %s '%.253s': not an ASCII DNS "
+			                "name",
+			                what, name);
+	return 0;
+}
+
+/* signer_stat_text - libopendkim's words for a status and handle */
+static void
+signer_stat_text(DKIM *dkim, DKIM_STAT st, char *out, size_t size)
+{
+	const char *res = dkim_getresultstr(st);
+	const char *err = dkim != NULL ? dkim_geterror(dkim) : NULL;
+
+	snprintf(out, size, "%s%s%s", res != NULL ? res : "unknown status",
+	         err != NULL && err[0] != '\0' ? ": " : "",
+	         err != NULL ? err : "");
+}
+
+/* signer_begin - a signing handle for one message */
+struct signer_msg *
+signer_begin(struct signer *s, const struct keys_key *key, const char *selector,
+             const char *domain, char *why, size_t whylen)
+{
+	dkim_alg_t alg = keys_alg(key) == KEYS_ALG_ED25519
+	                     ? DKIM_SIGN_ED25519SHA256
+	                     : DKIM_SIGN_RSASHA256;
+	DKIM_STAT st = DKIM_STAT_OK;
+	struct signer_msg *m;
+	char text[200];
+	DKIM *dkim;
+
+	if (signer_dns_name_ok("selector", selector, why, whylen) < 0 ||
+	    signer_dns_name_ok("domain", domain, why, whylen) < 0)
+		return NULL;
+	/* Relaxed/relaxed, never -1 (asserts); -1 length: no l=. */
+	dkim = dkim_sign(s->lib, signer_id, NULL, (dkim_sigkey_t) keys_pem(key),
+	                 (const unsigned char *) selector,
+	                 (const unsigned char *) domain, DKIM_CANON_RELAXED,
+	                 DKIM_CANON_RELAXED, alg, -1, &st);
+	if (dkim == NULL) {
+		signer_stat_text(NULL, st, text, sizeof(text));
+		util_why(why, whylen, "dkim_sign: %s", text);
+		return NULL;
+	}
+	m = xcalloc(1, sizeof(*m));
+	m->s = s;
+	m->dkim = dkim;
+	m->state = SIGNER_HEADERS;
+	m->last = -1;
+	return m;
+}
+
+/* signer_fail - remember the first failure; returns -1 */
+static int signer_fail(struct signer_msg *m, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static int
+signer_fail(struct signer_msg *m, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (m->state != SIGNER_FAILED) {
+		va_start(ap, fmt);
+		vsnprintf(m->error, sizeof(m->error), fmt, ap);
+		va_end(ap);
+		m->state = SIGNER_FAILED;
+	}
+	return -1;
+}
+
+/* signer_dkim_fail - a libopendkim call failed */
+static int
+signer_dkim_fail(struct signer_msg *m, const char *call, DKIM_STAT st)
+{
+	char text[200];
+
+	signer_stat_text(m->dkim, st, text, sizeof(text));
+	return signer_fail(m, "%s: %s", call, text);
+}
+
+/* signer_usable - may this call go on in the current state? */
+static int
+signer_usable(struct signer_msg *m, enum signer_state want, const char *call)
+{
+	if (m->state == want)
+		return 0;
+	if (m->state == SIGNER_FAILED)
+		return -1;
+	return signer_fail(m, "%s called %s", call,
+	                   m->state == SIGNER_DONE ? "after the end"
+	                   : m->state == SIGNER_BODY
+	                       ? "after the end of the headers"
+	                       : "before the end of the headers");
+}
+
+/*
+ * signer_build - "name: value" in m->buf, bare LF made CRLF (libopendkim
+ * expects CRLF between the lines of a folded field).  Returns the length.
+ */
+static size_t
+signer_build(struct signer_msg *m, const char *name, const char *value)
+{
+	size_t nlen = strlen(name), vlen = strlen(value), n = 0;
+	size_t need = nlen + 2 + 2 * vlen + 1;
+
+	if (need > m->bufsize) {
+		m->bufsize = need < 1024 ? 1024 : need;
+		m->buf = xrealloc(m->buf, m->bufsize);
+	}
+	memcpy(m->buf, name, nlen);
+	n = nlen;
+	m->buf[n++] = ':';
+	if (value[0] != ' ' && value[0] != '\t')
+		m->buf[n++] = ' ';
+	for (const char *p = value; *p != '\0'; p++) {
+		if (*p == '\n' && (p == value || p[-1] != '\r'))
+			m->buf[n++] = '\r';
+		m->buf[n++] = *p;
+	}
+	m->buf[n] = '\0';
+	return n;
+}
+
+/* signer_header - hand one field to libopendkim if it is to be signed */
+int
+signer_header(struct signer_msg *m, const char *name, const char *value)
+{
+	DKIM_STAT st;
+	size_t len;
+
+	if (signer_usable(m, SIGNER_HEADERS, "signer_header") < 0)
+		return -1;
+	if (!signer_list_has(m->s->sign, name))
+		return 0;
+	m->namelist += strlen(name) + 1;
+	if (m->namelist > SIGNER_NAMELIST_MAX)
+		return signer_fail(m,
+		                   "too many header fields to sign (their "
+		                   "names exceed %d bytes)",
+		                   SIGNER_NAMELIST_MAX);
+	len = signer_build(m, name, value);
+	st = dkim_header(m->dkim, (u_char *) m->buf, len);
+	if (st != DKIM_STAT_OK)
+		return signer_dkim_fail(m, "dkim_header", st);
+	return 0;
+}
+
+/* signer_eoh - end of headers */
+int
+signer_eoh(struct signer_msg *m)
+{
+	DKIM_STAT st;
+
+	if (signer_usable(m, SIGNER_HEADERS, "signer_eoh") < 0)
+		return -1;
+	if ((st = dkim_eoh(m->dkim)) != DKIM_STAT_OK)
+		return signer_dkim_fail(m, "dkim_eoh", st);
+	m->state = SIGNER_BODY;
+	return 0;
+}
+
+/* signer_body - one body chunk */
+int
+signer_body(struct signer_msg *m, const unsigned char *chunk, size_t len)
+{
+	DKIM_STAT st;
+
+	if (signer_usable(m, SIGNER_BODY, "signer_body") < 0)
+		return -1;
+	if (len == 0)
+		return 0; /* dkim_body asserts on a NULL buffer */
+	/* libopendkim's prototype lacks const; it does not write. */
+	st = dkim_body(m->dkim, (u_char *) chunk, len);
+	if (st != DKIM_STAT_OK)
+		return signer_dkim_fail(m, "dkim_body", st);
+	m->last = chunk[len - 1];
+	return 0;
+}
+
+/*
+ * signer_final_crlf - complete a last body line that lacks its CRLF.
+ * libopendkim refuses such a body ("CRLF at end of body missing") unless
+ * DKIM_LIBFLAGS_FIXCRLF, which would also turn bare CRs inside the body
+ * into line ends and so hash something receivers do not; verifiers
+ * treat a missing final CRLF as present (RFC 6376 3.4.3), as we do.
+ */
+static int
+signer_final_crlf(struct signer_msg *m)
+{
+	if (m->last == -1 || m->last == '\n')
+		return 0;
+	if (m->last == '\r')
+		return signer_body(m, (const unsigned char *) "\n", 1);
+	return signer_body(m, (const unsigned char *) "\r\n", 2);
+}
+
+/*
+ * signer_copy_value - the signature value without CRs; -1 if a line is
+ * too long for RFC 5322 (the first line counts "DKIM-Signature: ").
+ */
+static char *
+signer_copy_value(const unsigned char *hdr, size_t len, size_t initial)
+{
+	char *out = xmalloc(len + 1);
+	size_t n = 0, line = initial;
+
+	for (size_t i = 0; i < len; i++) {
+		if (hdr[i] == '\r')
+			continue;
+		line = hdr[i] == '\n' ? 0 : line + 1;
+		if (line >= SIGNER_LINE_MAX) {
+			free(out);
+			return NULL;
+		}
+		out[n++] = (char) hdr[i];
+	}
+	out[n] = '\0';
+	return out;
+}
+
+/* signer_finish - eom and the signature value */
+static int
+signer_finish(struct signer_msg *m, char **value)
+{
+	size_t initial = strlen(DKIM_SIGNHEADER) + 2, len;
+	unsigned char *hdr;
+	DKIM_STAT st;
+
+	if (m->state == SIGNER_HEADERS && signer_eoh(m) < 0)
+		return -1;
+	if (signer_usable(m, SIGNER_BODY, "signer_end") < 0 ||
+	    signer_final_crlf(m) < 0)
+		return -1;
+	if ((st = dkim_eom(m->dkim, NULL)) != DKIM_STAT_OK)
+		return signer_dkim_fail(m, "dkim_eom", st);
+	/* The buffer belongs to the handle: copy it now. */
+	st = dkim_getsighdr_d(m->dkim, initial, &hdr, &len);
+	if (st != DKIM_STAT_OK)
+		return signer_dkim_fail(m, "dkim_getsighdr_d", st);
+	*value = signer_copy_value(hdr, len, initial);
+	if (*value == NULL)
+		return signer_fail(m,
+		                   "signature has a line of %d bytes or "
+		                   "more",
+		                   SIGNER_LINE_MAX);
+	return 0;
+}
+
+/* signer_end - finish the message */
+int
+signer_end(struct signer_msg *m, char **value, char *why, size_t whylen)
+{
+	int rc;
+
+	*value = NULL;
+	rc = signer_finish(m, value);
+	if (rc < 0)
+		util_why(why, whylen, "%s", m->error);
+	if (m->state != SIGNER_FAILED)
+		m->state = SIGNER_DONE;
+	return rc;
+}
+
+/* signer_free - release a message handle */
+void
+signer_free(struct signer_msg *m)
+{
+	if (m == NULL)
+		return;
+	if (m->dkim != NULL)
+		dkim_free(m->dkim);
+	free(m->buf);
+	free(m);
+}

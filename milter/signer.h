@@ -1,0 +1,143 @@
+#ifndef RELAYGATE_SIGNER_H
+#define RELAYGATE_SIGNER_H
+
+/*
+ * signer - DKIM signatures with libopendkim, streamed as the milter
+ * receives the message.
+ *
+ * MODEL
+ *	One struct signer per process wraps libopendkim's DKIM_LIB: the
+ *	header fields to sign, those to oversign, and a key-lookup hook that
+ *	answers "not found" so the library never touches DNS (signing needs
+ *	none; selector checks fetch records through the dns module).  One
+ *	struct signer_msg per message wraps a DKIM handle: headers go in one
+ *	at a time as libmilter delivers them, then the end of the headers,
+ *	then body chunks (CRLF line ends, as the MTA sends them), and
+ *	signer_end() returns the value of the DKIM-Signature field.  Nothing
+ *	holds the whole message; libopendkim keeps the signed header fields
+ *	and running hashes.
+ *	Signatures are relaxed/relaxed (robust against the whitespace and
+ *	folding changes relays make), without l= (an l= signature lets
+ *	anyone append content), rsa-sha256 or ed25519-sha256 by the key's
+ *	algorithm.  Only the listed header fields are handed to libopendkim
+ *	at all: every instance of a listed field is signed (bottom-up, as
+ *	RFC 6376 section 5.4.2 says), the oversigned names are listed once
+ *	more in h= so that nobody can add another instance afterwards
+ *	(section 8.15), and everything else (Received, Return-Path, other
+ *	signatures, X- fields) is never seen by the library.  From must be
+ *	present; libopendkim refuses to sign without it.
+ *	Ed25519 caveat: libopendkim up to 2.11.0 (Debian 12 ships
+ *	2.11.0~beta2) never frees the Ed25519 key state of a signature in
+ *	dkim_free(): about 550 bytes per Ed25519-signed message stay
+ *	allocated for the life of the process (upstream PR #321, unreleased).
+ *	RSA signing does not leak.  signer_ed25519_leaks() tells the caller,
+ *	so that configuration can refuse or warn about Ed25519 selectors.
+ *	libopendkim's traps are guarded here: no canonicalization of -1
+ *	(assertion, abort), no empty header text (assertion), no handle use
+ *	after a failure, bare LF in header values made CRLF, the signed-name
+ *	list kept below the 4096 bytes at which libopendkim silently cuts it
+ *	(which would produce signatures that cannot verify).
+ *
+ * OWNERSHIP
+ *	signer_open() returns the library wrapper, released by
+ *	signer_close() after the last message.  signer_begin() returns a
+ *	message handle released by signer_free() (NULL is fine, and it is
+ *	always safe exactly once, whatever happened before).  The key passed
+ *	to signer_begin() is only read during the call (libopendkim copies
+ *	the PEM text).  signer_end() stores a malloc()ed string the caller
+ *	frees.  Header lists passed to signer_open() are copied.
+ *
+ * CONCURRENCY
+ *	signer_open() and signer_close() run before the milter's threads
+ *	start and after they end.  In between any number of threads may
+ *	sign at once on the same struct signer: libopendkim keeps all
+ *	per-message state in the handle and only reads the library object.
+ *	A struct signer_msg belongs to one thread at a time.
+ *
+ * ERRORS
+ *	Nothing aborts and nothing logs.  signer_open() and signer_begin()
+ *	return NULL with a reason.  signer_header(), signer_eoh() and
+ *	signer_body() return 0 or -1; the first failure is remembered in the
+ *	handle, later calls do nothing and return -1, and signer_end()
+ *	returns -1 with that reason (the milter turns it into a tempfail).
+ *
+ * SEE ALSO
+ *	RFC 6376 sections 3.4 (canonicalization), 3.5 (tags), 5.4 (which
+ *	fields to sign), 8.2 (l=), 8.15 (oversigning); RFC 8463 (Ed25519);
+ *	RFC 8058 (List-Unsubscribe-Post); notes/libraries.md section 2.
+ */
+
+#include <stddef.h>
+
+#include "keys.h"
+
+struct signer;
+struct signer_msg;
+
+/*
+ * signer_default_headers - the fields signed by default, lowercase, NULL
+ * terminated: RFC 6376 section 5.4.1's list plus Message-ID, Sender, the
+ * MIME fields and List-Unsubscribe-Post.
+ */
+const char *const *signer_default_headers(void);
+
+/*
+ * signer_default_oversign - the fields oversigned by default: From,
+ * Reply-To, Subject, To, Cc (the fields a reader sees and acts on).
+ */
+const char *const *signer_default_oversign(void);
+
+/*
+ * signer_open - set up libopendkim.  sign and oversign are NULL-terminated
+ * field-name lists (NULL: the defaults); names are letters, digits, '-'
+ * and '_'.  From is always signed.  Fails if a name is invalid or the
+ * lists are too long for libopendkim.
+ */
+struct signer *signer_open(const char *const *sign, const char *const *oversign,
+                           char *why, size_t whylen);
+
+/*
+ * signer_ed25519_leaks - does the libopendkim in use leak memory with
+ * every Ed25519 signature (see MODEL)?  1 for releases up to 2.11.0.
+ */
+int signer_ed25519_leaks(void);
+
+/* signer_close - release the library; no message may be in progress */
+void signer_close(struct signer *s);
+
+/*
+ * signer_begin - start signing one message with key, as d=domain,
+ * s=selector.  domain and selector must be ASCII DNS names (A-labels).
+ */
+struct signer_msg *signer_begin(struct signer *s, const struct keys_key *key,
+                                const char *selector, const char *domain,
+                                char *why, size_t whylen);
+
+/*
+ * signer_header - one header field as libmilter passes it: the name and
+ * the value with continuation lines joined by "\n" (CRLF is fine too).
+ * A leading space in the value, present when the milter negotiated
+ * SMFIP_HDR_LEADSPC, is kept; otherwise one is supplied.  Fields that
+ * are not to be signed are skipped without cost.
+ */
+int signer_header(struct signer_msg *m, const char *name, const char *value);
+
+/* signer_eoh - the end of the header fields */
+int signer_eoh(struct signer_msg *m);
+
+/* signer_body - a body chunk with CRLF line ends; len 0 is fine */
+int signer_body(struct signer_msg *m, const unsigned char *chunk, size_t len);
+
+/*
+ * signer_end - finish and return in *value the DKIM-Signature field value
+ * (no name, no leading space), folded with "\n\t" and without any CR, as
+ * smfi_insheader() wants it, every line shorter than 998 bytes.  Calls
+ * signer_eoh() first if the caller did not.  The handle is finished
+ * afterwards either way: only signer_free() remains.
+ */
+int signer_end(struct signer_msg *m, char **value, char *why, size_t whylen);
+
+/* signer_free - release a message handle; NULL is fine */
+void signer_free(struct signer_msg *m);
+
+#endif
