@@ -208,7 +208,7 @@ main_stop(pthread_t milter_thread, const char *pid_file)
 {
 	struct config *cfg = config_acquire();
 	struct milter_counts counts;
-	char timeout[32], left[32], done[32];
+	char timeout[32], left[32], done[32], alive[32];
 
 	snprintf(timeout, sizeof(timeout), "%lld",
 	         (long long) cfg->drain_timeout_ms);
@@ -219,8 +219,9 @@ main_stop(pthread_t milter_thread, const char *pid_file)
 	pthread_join(milter_thread, NULL);
 	milter_counts(&counts);
 	snprintf(done, sizeof(done), "%ld", counts.completed);
+	snprintf(alive, sizeof(alive), "%ld", counts.messages);
 	log_event(LOG_LEVEL_NOTICE, "stop", "sessions_cut", left, "messages",
-	          done, (const char *) NULL);
+	          done, "contexts_alive", alive, (const char *) NULL);
 	milter_unlink_socket();
 	daemon_pidfile_remove(pid_file);
 	config_release(cfg);

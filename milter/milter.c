@@ -5,6 +5,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <grp.h>
+#include <netdb.h>
 #include <pwd.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -31,11 +32,11 @@ struct milter_session {
 	struct message *msg; /* between MAIL FROM and end or abort */
 };
 
-static long milter_nsessions;  /* atomic */
-static long milter_nmessages;  /* atomic */
-static long milter_ncompleted; /* atomic */
-static int milter_refusing;    /* atomic: stopping, no new sessions */
-static char milter_socket_path[SOCKSPEC_PATH_MAX]; /* unix sockets only */
+static long milter_nsessions;       /* atomic */
+static long milter_nmessages;       /* atomic */
+static long milter_ncompleted;      /* atomic */
+static int milter_refusing;         /* atomic: stopping, no new sessions */
+static struct sockspec milter_spec; /* what milter_listen() opened */
 
 /* Macros we ask the MTA for (libmilter wants writable strings). */
 static char milter_name[] = "relaygate";
@@ -253,21 +254,41 @@ milter_unix_perms(const struct config *cfg, const char *path, char *why,
 }
 
 /*
- * milter_socket_in_use - does a process accept connections on this unix
- * socket?  libmilter replaces a socket file without asking, which would
- * silently steal the socket of a second running instance.
+ * milter_connect_self - can we connect to the socket of spec?  Used to
+ * see whether another process serves a unix socket (libmilter replaces
+ * the file without asking, which would silently steal the socket of a
+ * running instance), and to wake libmilter's listener (milter_stop).
+ * A wildcard inet address is reached through loopback.
  */
 static int
-milter_socket_in_use(const char *path)
+milter_connect_self(const struct sockspec *spec)
 {
 	struct sockaddr_un sun = {.sun_family = AF_UNIX};
-	int fd, rc;
+	struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *ai = NULL;
+	char host[sizeof(spec->host)], port[8];
+	int fd, rc = -1;
 
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+	if (spec->kind == SOCKSPEC_UNIX) {
+		if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+			return 0;
+		util_strlcpy(sun.sun_path, spec->path, sizeof(sun.sun_path));
+		rc = connect(fd, (struct sockaddr *) &sun, sizeof(sun));
+		close(fd);
+		return rc == 0;
+	}
+	util_strlcpy(host, spec->host + (spec->host[0] == '['), sizeof(host));
+	host[strcspn(host, "]")] = '\0';
+	if (strcmp(host, "0.0.0.0") == 0 || strcmp(host, "::") == 0)
+		util_strlcpy(host, host[0] == '0' ? "127.0.0.1" : "::1",
+		             sizeof(host));
+	snprintf(port, sizeof(port), "%d", spec->port);
+	if (getaddrinfo(host, port, &hints, &ai) != 0)
 		return 0;
-	util_strlcpy(sun.sun_path, path, sizeof(sun.sun_path));
-	rc = connect(fd, (struct sockaddr *) &sun, sizeof(sun));
-	close(fd);
+	if ((fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0)) >= 0) {
+		rc = connect(fd, ai->ai_addr, ai->ai_addrlen);
+		close(fd);
+	}
+	freeaddrinfo(ai);
 	return rc == 0;
 }
 
@@ -282,7 +303,7 @@ milter_listen(const struct config *cfg, char *why, size_t whylen)
 
 	if (sockspec_parse(cfg->socket, &spec, why, whylen) < 0)
 		return -1;
-	if (spec.kind == SOCKSPEC_UNIX && milter_socket_in_use(spec.path))
+	if (spec.kind == SOCKSPEC_UNIX && milter_connect_self(&spec))
 		return util_why(why, whylen,
 		                "%s is in use by a running "
 		                "process (another relaygate?)",
@@ -302,9 +323,9 @@ milter_listen(const struct config *cfg, char *why, size_t whylen)
 		return util_why(why, whylen, "cannot listen on %s%s%s",
 		                cfg->socket, errno ? ": " : "",
 		                errno ? strerror(errno) : "");
+	milter_spec = spec;
 	if (spec.kind != SOCKSPEC_UNIX)
 		return 0;
-	util_strlcpy(milter_socket_path, spec.path, sizeof(milter_socket_path));
 	return milter_unix_perms(cfg, spec.path, why, whylen);
 }
 
@@ -312,8 +333,8 @@ milter_listen(const struct config *cfg, char *why, size_t whylen)
 void
 milter_unlink_socket(void)
 {
-	if (milter_socket_path[0] != '\0')
-		(void) unlink(milter_socket_path);
+	if (milter_spec.kind == SOCKSPEC_UNIX && milter_spec.path[0] != '\0')
+		(void) unlink(milter_spec.path);
 }
 
 /* milter_run - serve until stopped */
@@ -336,9 +357,9 @@ milter_stopper(void *done)
  * milter_stop - stop libmilter now.  smfi_stop() sets the stop flag and
  * then waits for the listener's lock, which the listener holds while it
  * polls for up to 5 s; so it runs in a thread of its own while we connect
- * to our own unix socket until it returns: the listener wakes, sees the
- * flag and quits.  For an inet socket, libmilter's own 5-second check has
- * to do.
+ * to our own socket until it returns: the listener wakes, sees the flag
+ * and quits.  (If the socket cannot be reached, libmilter's own 5-second
+ * check ends it.)
  */
 void
 milter_stop(void)
@@ -354,8 +375,7 @@ milter_stop(void)
 	pthread_detach(tid);
 	while (!__atomic_load_n(&done, __ATOMIC_ACQUIRE) &&
 	       util_monotonic_ms() < give_up) {
-		if (milter_socket_path[0] != '\0')
-			(void) milter_socket_in_use(milter_socket_path);
+		(void) milter_connect_self(&milter_spec);
 		usleep(20000);
 	}
 }

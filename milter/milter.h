@@ -67,9 +67,8 @@ void milter_refuse_new(void);
 
 /*
  * milter_stop - make milter_run() return, from any thread; returns when
- * libmilter has taken note (within milliseconds on a unix socket, within
- * libmilter's 5-second check on an inet socket).  Sessions still open are
- * cut: the MTA defers their mail.
+ * libmilter has taken note (within milliseconds).  Sessions still open
+ * are cut: the MTA defers their mail.
  */
 void milter_stop(void);
 

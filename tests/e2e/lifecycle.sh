@@ -52,7 +52,7 @@ world_sink_wait 1
 world_log_wait "$log" 'event=message .*env_domain=good\.test .*action=pass'
 world_relaygate_stop 15
 assert_eq 0 "$WORLD_RELAYGATE_STATUS" "relaygate's exit status"
-assert_grep "$log" 'event=stop sessions_cut=0 messages=1'
+assert_grep "$log" 'event=stop sessions_cut=0 messages=1 contexts_alive=0'
 [[ ! -e $sock ]] || world_fail "the socket file is still there"
 
 world_step "after the stop, new sessions are deferred"

@@ -381,13 +381,20 @@ _world_on_exit() {
 	local rc=$?
 	set +e
 	trap - TERM INT
+	world_teardown
+	# A sanitizer report from the daemon fails the test even if every
+	# assertion held (e2e runs the ASan+UBSan build when there is one).
+	if ((rc == 0)) && grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' \
+		"$W/log/relaygate.log" 2>/dev/null; then
+		world_log "relaygate's log holds a sanitizer report"
+		rc=1
+	fi
 	if ((rc != 0)); then
 		world_dump_logs
 		world_log "FAILED (exit $rc)"
 	else
 		world_log "passed"
 	fi
-	world_teardown
 	exit "$rc"
 }
 
