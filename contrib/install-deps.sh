@@ -11,7 +11,7 @@ set -eu
 
 BUILD_PKGS="build-essential cmake pkg-config clang llvm
 	libmilter-dev libopendkim-dev libspf2-dev libconfig-dev libunbound-dev
-	libssl-dev libcmocka-dev libpsl-dev libidn2-dev"
+	libssl-dev libcmocka-dev libpsl-dev publicsuffix libidn2-dev"
 TEST_PKGS="postfix unbound nsd python3 python3-dkim python3-dnspython
 	python3-nacl python3-yaml
 	opendkim opendkim-tools dns-root-data iproute2 util-linux procps
