@@ -31,7 +31,9 @@
  *	dns_query() is thread-safe and blocks only its caller, at most until
  *	its deadline; any number of threads may query at once (the pump
  *	thread multiplexes them).  dns_open() and dns_close() run once, in
- *	the main thread, before and after the queries.
+ *	the main thread, before and after the queries.  Queries still
+ *	waiting when dns_close() starts return at once (TEMPFAIL, "resolver
+ *	closed"); none may start after it.
  *
  * ERRORS
  *	dns_open() returns NULL with a reason.  dns_query() always returns an
@@ -82,7 +84,8 @@ struct dns_answer {
 	char *qname;       /* the name asked, normalized, no trailing dot */
 	int qtype;         /* the type asked */
 	char *canonname;   /* the end of a CNAME chain, NULL if none */
-	char **cnames;     /* the chain's names after qname, in order */
+	char **cnames;     /* the chain's names after qname, in order; a
+	                      CNAME loop ends with the repeated name */
 	size_t ncnames;    /* ncnames > 0 iff canonname != NULL */
 	uint32_t ttl;      /* min TTL of what the answer depends on; for
 	                      NXDOMAIN/NODATA the negative TTL (RFC 2308) */
@@ -126,8 +129,10 @@ long dns_rr_txt(const struct dns_rr *rr, char *buf, size_t size);
 
 /*
  * dns_rr_name - the domain name in a CNAME, PTR or (after the preference)
- * MX record, as text without trailing dot, into buf (DOMAIN_SIZE).
- * Returns 0, or -1 if malformed.
+ * MX record, as lowercase text without trailing dot, into buf
+ * (DOMAIN_SIZE).  The root, as in a null MX (RFC 7505), is "".  A '.' or
+ * '\' inside a label and bytes outside printable ASCII are escaped as in
+ * zone files ("\.", "\032").  Returns 0, or -1 if malformed or too long.
  */
 int dns_rr_name(const struct dns_rr *rr, int qtype, char *buf, size_t size);
 
