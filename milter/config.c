@@ -104,6 +104,41 @@ config_check_ip(const char *value, char *why, size_t whylen)
 	                value);
 }
 
+/*
+ * config_check_relay_ip - a public address of the relay: not loopback or
+ * unspecified, which SPF evaluation cannot judge (libspf2 passes loopback
+ * unconditionally).
+ */
+static int
+config_check_relay_ip(const char *value, char *why, size_t whylen)
+{
+	static const unsigned char v6_loop[16] = {[15] = 1};
+	static const unsigned char v6_any[16] = {0};
+	static const unsigned char v4mapped[12] = {[10] = 0xff, [11] = 0xff};
+	unsigned char a[sizeof(struct in6_addr)];
+
+	if (config_check_ip(value, why, whylen) < 0)
+		return -1;
+	if (inet_pton(AF_INET, value, a) == 1) {
+		if (a[0] == 127 || (a[0] | a[1] | a[2] | a[3]) == 0)
+			return util_why(
+			    why, whylen,
+			    "%s is a loopback or "
+			    "unspecified address, not a public address of the "
+			    "relay",
+			    value);
+		return 0;
+	}
+	inet_pton(AF_INET6, value, a);
+	if (memcmp(a, v6_loop, 16) == 0 || memcmp(a, v6_any, 16) == 0 ||
+	    (memcmp(a, v4mapped, 12) == 0 && a[12] == 127))
+		return util_why(why, whylen,
+		                "%s is a loopback or unspecified "
+		                "address, not a public address of the relay",
+		                value);
+	return 0;
+}
+
 /* config_check_forwarder - "ADDRESS" or "ADDRESS@PORT" */
 static int
 config_check_forwarder(const char *value, char *why, size_t whylen)
@@ -293,7 +328,7 @@ static const struct config_key config_table[] = {
      .type = CT_STRLIST,
      .offset = F(relay_addresses),
      .def = "[]",
-     .check = config_check_ip},
+     .check = config_check_relay_ip},
     {.path = "relay.spf_include",
      .type = CT_STRING,
      .offset = F(relay_spf_include),

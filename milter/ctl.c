@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "ctl_keys.h"
 #include "log.h"
 #include "paths.h"
 
@@ -55,10 +56,51 @@ ctl_config(const char *conf, int argc, char **argv)
 	return 0;
 }
 
+/*
+ * ctl_with_config - run a command that needs the configuration; exit
+ * status 2 when the configuration does not load.
+ */
+static int
+ctl_with_config(const char *conf, int argc, char **argv,
+                int (*run)(const struct config *, int, char **))
+{
+	struct config *cfg = ctl_load(conf);
+	int rc;
+
+	if (cfg == NULL)
+		return 2;
+	rc = run(cfg, argc, argv);
+	config_release(cfg);
+	return rc;
+}
+
+/* ctl_keys_cmd - "keys" */
+static int
+ctl_keys_cmd(const char *conf, int argc, char **argv)
+{
+	return ctl_with_config(conf, argc, argv, ctl_keys);
+}
+
+/* ctl_keygen_cmd - "keygen" */
+static int
+ctl_keygen_cmd(const char *conf, int argc, char **argv)
+{
+	return ctl_with_config(conf, argc, argv, ctl_keygen);
+}
+
 static const struct ctl_command ctl_commands[] = {
     {"config", "dump|check",
      "print every effective setting, non-defaults marked; or validate",
      ctl_config},
+    {"keys", "[--no-dns]",
+     "each selector's key, the TXT record to publish at its target, "
+     "and whether DNS publishes exactly that key now",
+     ctl_keys_cmd},
+    {"keygen",
+     "SELECTOR [--type rsa|ed25519] [--bits 2048|3072|4096] "
+     "[--out FILE] [--force]",
+     "write a new private key for a selector and print its record",
+     ctl_keygen_cmd},
 };
 
 #define CTL_NCOMMANDS (sizeof(ctl_commands) / sizeof(ctl_commands[0]))
