@@ -967,6 +967,9 @@ config_cross_check(const struct config *cfg, const config_setting_t *const *set,
 	if (cfg->dkim_nselectors == 0)
 		return config_fail_key(set, name, "dkim.selectors", why, whylen,
 		                       "at least one selector is required");
+	if (cfg->dkim_nselectors > CONFIG_MAX_SELECTORS)
+		return config_fail_key(set, name, "dkim.selectors", why, whylen,
+		                       "at most 4 selectors are supported");
 	for (size_t i = 0; i < cfg->dkim_nselectors; i++) {
 		for (size_t j = 0; j < i; j++) {
 			if (strcasecmp(cfg->dkim_selectors[i].name,

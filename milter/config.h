@@ -45,6 +45,9 @@ struct config_strlist {
 	size_t n;
 };
 
+/* The most selectors dkim.selectors may list. */
+#define CONFIG_MAX_SELECTORS 4
+
 /* One DKIM selector the provider signs with. */
 struct config_selector {
 	char *name;   /* "prezent-a": the s= tag and the customer's label */

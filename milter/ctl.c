@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "ctl_check.h"
 #include "ctl_keys.h"
 #include "log.h"
 #include "paths.h"
@@ -81,6 +82,13 @@ ctl_keys_cmd(const char *conf, int argc, char **argv)
 	return ctl_with_config(conf, argc, argv, ctl_keys);
 }
 
+/* ctl_spf_cmd - "spf" */
+static int
+ctl_spf_cmd(const char *conf, int argc, char **argv)
+{
+	return ctl_with_config(conf, argc, argv, ctl_spf);
+}
+
 /* ctl_keygen_cmd - "keygen" */
 static int
 ctl_keygen_cmd(const char *conf, int argc, char **argv)
@@ -101,6 +109,9 @@ static const struct ctl_command ctl_commands[] = {
      "[--out FILE] [--force]",
      "write a new private key for a selector and print its record",
      ctl_keygen_cmd},
+    {"spf", "DOMAIN...",
+     "does each domain's SPF authorize the relay's addresses, and why",
+     ctl_spf_cmd},
 };
 
 #define CTL_NCOMMANDS (sizeof(ctl_commands) / sizeof(ctl_commands[0]))

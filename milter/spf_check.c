@@ -316,7 +316,9 @@ spf_check_open(const struct config *cfg, struct dns *dns, char *why,
 {
 	struct spf_check *sc;
 
-	if (spf_check_validate(cfg, why, whylen) < 0)
+	/* No configured addresses is fine: relay.c derives them. */
+	if (cfg->relay_addresses.n > 0 &&
+	    spf_check_validate(cfg, why, whylen) < 0)
 		return NULL;
 	/* Process globals: nothing printed, nothing aborts (see above). */
 	SPF_error_handler = spf_check_on_error;

@@ -50,6 +50,10 @@ wait "$client" || true
 assert_grep "$W/tmp/slow.txt" '^RESULT accepted$' "the paused session"
 world_sink_wait 1
 world_log_wait "$log" 'event=message .*env_domain=good\.test .*action=pass'
+# The drain ends by itself once Postfix closes the session; a second TERM
+# now would force the stop (and cut the session) instead.
+world_wait 15 _world_gone "$pid" ||
+	world_fail "relaygate did not stop after its last session ended"
 world_relaygate_stop 15
 assert_eq 0 "$WORLD_RELAYGATE_STATUS" "relaygate's exit status"
 assert_grep "$log" 'event=stop sessions_cut=0 messages=1 contexts_alive=0'
