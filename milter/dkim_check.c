@@ -129,23 +129,6 @@ dkim_check_fmt(char *buf, size_t size, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* dkim_check_cat - append formatted text to a terminated text field */
-static void dkim_check_cat(char *buf, size_t size, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-dkim_check_cat(char *buf, size_t size, const char *fmt, ...)
-{
-	size_t len = strnlen(buf, size);
-	va_list ap;
-
-	if (len + 1 >= size)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(buf + len, size - len, fmt, ap);
-	va_end(ap);
-}
-
 /* dkim_check_name_copy - a DNS name as we show it: lower case, no dot */
 static void
 dkim_check_name_copy(char *dst, const char *src)
@@ -274,14 +257,14 @@ static void
 dkim_check_warn_text(unsigned warn, char *buf, size_t size)
 {
 	if (warn & DKIM_CHECK_WARN_PKCS1)
-		dkim_check_cat(buf, size,
-		               "; warning: p= is a bare PKCS#1 RSAPublicKey, "
-		               "which OpenDKIM-based receivers reject: publish "
-		               "the SubjectPublicKeyInfo");
+		util_catf(buf, size,
+		          "; warning: p= is a bare PKCS#1 RSAPublicKey, "
+		          "which OpenDKIM-based receivers reject: publish "
+		          "the SubjectPublicKeyInfo");
 	if (warn & DKIM_CHECK_WARN_TESTING)
-		dkim_check_cat(buf, size,
-		               "; warning: t=y (testing): receivers may ignore "
-		               "the signatures");
+		util_catf(buf, size,
+		          "; warning: t=y (testing): receivers may ignore "
+		          "the signatures");
 }
 
 /* dkim_check_rec_text - what a judged record is, as a phrase */
@@ -291,18 +274,17 @@ dkim_check_rec_text(const struct dkim_check_rec_info *ri, char *buf,
 {
 	switch (ri->kind) {
 	case DKIM_CHECK_REC_OURS:
-		dkim_check_cat(buf, size, "our key %s", ri->fingerprint);
+		util_catf(buf, size, "our key %s", ri->fingerprint);
 		dkim_check_warn_text(ri->warn, buf, size);
 		break;
 	case DKIM_CHECK_REC_OTHER:
-		dkim_check_cat(buf, size, "a key that is not ours: %s",
-		               ri->why);
+		util_catf(buf, size, "a key that is not ours: %s", ri->why);
 		break;
 	case DKIM_CHECK_REC_REVOKED:
-		dkim_check_cat(buf, size, "a revoked key (empty p=)");
+		util_catf(buf, size, "a revoked key (empty p=)");
 		break;
 	case DKIM_CHECK_REC_MALFORMED:
-		dkim_check_cat(buf, size, "no usable key record: %s", ri->why);
+		util_catf(buf, size, "no usable key record: %s", ri->why);
 		break;
 	}
 }
@@ -399,9 +381,9 @@ static void
 dkim_check_chain_text(const struct dkim_check_result *out, char *buf,
                       size_t size)
 {
-	dkim_check_cat(buf, size, "%s", out->name);
+	util_catf(buf, size, "%s", out->name);
 	for (size_t i = 0; i < out->nchain; i++)
-		dkim_check_cat(buf, size, " -> %s", out->chain[i]);
+		util_catf(buf, size, " -> %s", out->chain[i]);
 }
 
 /* dkim_check_set - state, party and the start of the reason */
@@ -420,7 +402,7 @@ dkim_check_set(struct dkim_check_result *out, enum dkim_check_state state,
 static void
 dkim_check_close(struct dkim_check_result *out)
 {
-	dkim_check_cat(out->reason, sizeof(out->reason), ")");
+	util_catf(out->reason, sizeof(out->reason), ")");
 }
 
 /*
@@ -456,7 +438,7 @@ dkim_check_loop(struct dkim_check_result *out, uint32_t ttl)
 	               "%s: ", cut ? "CNAME chain without end" : "CNAME loop");
 	dkim_check_chain_text(out, out->found, sizeof(out->found));
 	if (cut)
-		dkim_check_cat(out->found, sizeof(out->found), " -> ...");
+		util_catf(out->found, sizeof(out->found), " -> ...");
 	dkim_check_chain_text(out, out->reason, sizeof(out->reason));
 	dkim_check_close(out);
 }
@@ -470,13 +452,12 @@ dkim_check_temperror(struct dkim_check_result *out, const char *why)
 	dkim_check_set(out, DKIM_CHECK_TEMPERROR, DKIM_CHECK_FIX_RETRY);
 	out->ttl = 0;
 	if (out->nchain > 0) {
-		dkim_check_cat(out->found, sizeof(out->found), "CNAME chain ");
+		util_catf(out->found, sizeof(out->found), "CNAME chain ");
 		dkim_check_chain_text(out, out->found, sizeof(out->found));
-		dkim_check_cat(out->found, sizeof(out->found), ", then ");
+		util_catf(out->found, sizeof(out->found), ", then ");
 	}
-	dkim_check_cat(out->found, sizeof(out->found), "DNS failure: %s", w);
-	dkim_check_cat(out->reason, sizeof(out->reason), "%s: %s", out->name,
-	               w);
+	util_catf(out->found, sizeof(out->found), "DNS failure: %s", w);
+	util_catf(out->reason, sizeof(out->reason), "%s: %s", out->name, w);
 	dkim_check_close(out);
 }
 
@@ -502,26 +483,24 @@ dkim_check_negative(struct dkim_check_result *out, const struct dns_answer *a)
 		               DKIM_CHECK_FIX_CUSTOMER);
 		dkim_check_fmt(out->found, sizeof(out->found), "%s %s",
 		               out->name, dkim_check_negative_what(a));
-		dkim_check_cat(out->reason, sizeof(out->reason), "%s",
-		               out->name);
+		util_catf(out->reason, sizeof(out->reason), "%s", out->name);
 	} else {
 		int ours = dkim_check_via_target(out);
 
 		dkim_check_set(
 		    out, ours ? DKIM_CHECK_TARGET_MISSING : DKIM_CHECK_DANGLING,
 		    ours ? DKIM_CHECK_FIX_PROVIDER : DKIM_CHECK_FIX_CUSTOMER);
-		dkim_check_cat(out->found, sizeof(out->found), "CNAME chain ");
+		util_catf(out->found, sizeof(out->found), "CNAME chain ");
 		dkim_check_chain_text(out, out->found, sizeof(out->found));
-		dkim_check_cat(out->found, sizeof(out->found), "; %s %s",
-		               dkim_check_end(out),
-		               dkim_check_negative_what(a));
+		util_catf(out->found, sizeof(out->found), "; %s %s",
+		          dkim_check_end(out), dkim_check_negative_what(a));
 		if (ours)
-			dkim_check_cat(out->reason, sizeof(out->reason), "%s",
-			               dkim_check_end(out));
+			util_catf(out->reason, sizeof(out->reason), "%s",
+			          dkim_check_end(out));
 		else
 			dkim_check_chain_text(out, out->reason,
 			                      sizeof(out->reason));
-		dkim_check_cat(out->reason, sizeof(out->reason), ": %s", code);
+		util_catf(out->reason, sizeof(out->reason), ": %s", code);
 	}
 	out->ttl = a->ttl;
 	dkim_check_close(out);
@@ -543,17 +522,16 @@ dkim_check_direct(struct dkim_check_result *out,
 	dkim_check_fmt(out->found, sizeof(out->found), "no CNAME; %s has ",
 	               out->name);
 	dkim_check_rec_text(ri, out->found, sizeof(out->found));
-	dkim_check_cat(out->reason, sizeof(out->reason), "%s", out->name);
+	util_catf(out->reason, sizeof(out->reason), "%s", out->name);
 	if (ri->kind == DKIM_CHECK_REC_OURS)
-		dkim_check_cat(out->reason, sizeof(out->reason),
-		               ": a copy of the key, not a CNAME to %s",
-		               out->target);
+		util_catf(out->reason, sizeof(out->reason),
+		          ": a copy of the key, not a CNAME to %s",
+		          out->target);
 	else if (ri->kind == DKIM_CHECK_REC_OTHER && ri->fingerprint[0])
-		dkim_check_cat(out->reason, sizeof(out->reason), ": %s",
-		               ri->fingerprint);
+		util_catf(out->reason, sizeof(out->reason), ": %s",
+		          ri->fingerprint);
 	else if (ri->kind == DKIM_CHECK_REC_MALFORMED)
-		dkim_check_cat(out->reason, sizeof(out->reason), ": %s",
-		               ri->why);
+		util_catf(out->reason, sizeof(out->reason), ": %s", ri->why);
 	dkim_check_close(out);
 }
 
@@ -577,17 +555,17 @@ dkim_check_via(struct dkim_check_result *out,
 
 	dkim_check_set(out, states[ri->kind],
 	               ok ? DKIM_CHECK_FIX_NONE : DKIM_CHECK_FIX_PROVIDER);
-	dkim_check_cat(out->found, sizeof(out->found), "CNAME chain ");
+	util_catf(out->found, sizeof(out->found), "CNAME chain ");
 	dkim_check_chain_text(out, out->found, sizeof(out->found));
-	dkim_check_cat(out->found, sizeof(out->found), "; %s has ",
-	               dkim_check_end(out));
+	util_catf(out->found, sizeof(out->found), "; %s has ",
+	          dkim_check_end(out));
 	dkim_check_rec_text(ri, out->found, sizeof(out->found));
 	if (ri->kind == DKIM_CHECK_REC_OURS)
 		dkim_check_chain_text(out, out->reason, sizeof(out->reason));
 	else
-		dkim_check_cat(out->reason, sizeof(out->reason), "%s%s%s",
-		               dkim_check_end(out),
-		               detail[0] != '\0' ? ": " : "", detail);
+		util_catf(out->reason, sizeof(out->reason), "%s%s%s",
+		          dkim_check_end(out), detail[0] != '\0' ? ": " : "",
+		          detail);
 	dkim_check_close(out);
 }
 
@@ -597,16 +575,16 @@ dkim_check_wrong(struct dkim_check_result *out,
                  const struct dkim_check_rec_info *ri)
 {
 	dkim_check_set(out, DKIM_CHECK_WRONG_TARGET, DKIM_CHECK_FIX_CUSTOMER);
-	dkim_check_cat(out->found, sizeof(out->found), "CNAME chain ");
+	util_catf(out->found, sizeof(out->found), "CNAME chain ");
 	dkim_check_chain_text(out, out->found, sizeof(out->found));
-	dkim_check_cat(out->found, sizeof(out->found), "; %s has ",
-	               dkim_check_end(out));
+	util_catf(out->found, sizeof(out->found), "; %s has ",
+	          dkim_check_end(out));
 	dkim_check_rec_text(ri, out->found, sizeof(out->found));
 	if (ri->kind == DKIM_CHECK_REC_OURS)
-		dkim_check_cat(out->found, sizeof(out->found),
-		               " (verifies until the next key rotation)");
-	dkim_check_cat(out->reason, sizeof(out->reason), "%s -> %s, not %s",
-	               out->name, dkim_check_end(out), out->target);
+		util_catf(out->found, sizeof(out->found),
+		          " (verifies until the next key rotation)");
+	util_catf(out->reason, sizeof(out->reason), "%s -> %s, not %s",
+	          out->name, dkim_check_end(out), out->target);
 	dkim_check_close(out);
 }
 
@@ -774,13 +752,13 @@ dkim_check_summarize(const struct config *cfg,
 	dkim_check_fmt(out->reason, sizeof(out->reason), "dkim=%s (",
 	               dkim_check_overall_name(out->overall));
 	for (size_t i = 0; i < out->nselectors; i++)
-		dkim_check_cat(out->reason, sizeof(out->reason), "%s%s %s",
-		               i > 0 ? ", " : "", res[i].selector,
-		               dkim_check_state_name(res[i].state));
+		util_catf(out->reason, sizeof(out->reason), "%s%s %s",
+		          i > 0 ? ", " : "", res[i].selector,
+		          dkim_check_state_name(res[i].state));
 	if (out->nselectors > 0)
-		dkim_check_cat(out->reason, sizeof(out->reason),
-		               "; signing with %s", res[out->signing].selector);
-	dkim_check_cat(out->reason, sizeof(out->reason), ")");
+		util_catf(out->reason, sizeof(out->reason), "; signing with %s",
+		          res[out->signing].selector);
+	util_catf(out->reason, sizeof(out->reason), ")");
 }
 
 /* dkim_check_domain - every selector of a domain, then the summary */
@@ -909,29 +887,27 @@ dkim_check_signing(const struct config *cfg,
 	alt = dkim_check_published_first(cfg, pub, act);
 	if (a->state == DKIM_CHECK_PUB_PUBLISHED) {
 		dkim_check_sign_set(cfg, out, DKIM_CHECK_SIGN_ACTIVE, act);
-		dkim_check_cat(out->reason, sizeof(out->reason),
-		               "%s: key published at %s", a->selector,
-		               a->target);
+		util_catf(out->reason, sizeof(out->reason),
+		          "%s: key published at %s", a->selector, a->target);
 	} else if (alt < cfg->dkim_nselectors) {
 		dkim_check_sign_set(cfg, out, DKIM_CHECK_SIGN_FALLBACK, alt);
-		dkim_check_cat(out->reason, sizeof(out->reason),
-		               "%s instead of the active %s: %s", out->selector,
-		               a->selector, a->reason);
+		util_catf(out->reason, sizeof(out->reason),
+		          "%s instead of the active %s: %s", out->selector,
+		          a->selector, a->reason);
 	} else if (a->state == DKIM_CHECK_PUB_TEMPERROR) {
 		dkim_check_sign_set(cfg, out, DKIM_CHECK_SIGN_UNVERIFIED, act);
-		dkim_check_cat(out->reason, sizeof(out->reason),
-		               "%s, not checked: %s", a->selector, a->reason);
+		util_catf(out->reason, sizeof(out->reason),
+		          "%s, not checked: %s", a->selector, a->reason);
 	} else {
 		dkim_check_sign_set(cfg, out, DKIM_CHECK_SIGN_NONE, 0);
-		dkim_check_cat(out->reason, sizeof(out->reason),
-		               "no selector's key is published:");
+		util_catf(out->reason, sizeof(out->reason),
+		          "no selector's key is published:");
 		for (size_t i = 0; i < cfg->dkim_nselectors; i++)
-			dkim_check_cat(out->reason, sizeof(out->reason),
-			               "%s %s %s", i > 0 ? "," : "",
-			               pub[i].selector,
-			               dkim_check_pub_state_name(pub[i].state));
+			util_catf(out->reason, sizeof(out->reason), "%s %s %s",
+			          i > 0 ? "," : "", pub[i].selector,
+			          dkim_check_pub_state_name(pub[i].state));
 	}
-	dkim_check_cat(out->reason, sizeof(out->reason), ")");
+	util_catf(out->reason, sizeof(out->reason), ")");
 }
 
 /* dkim_check_provider_run - every selector's target, then the decision */

@@ -107,6 +107,20 @@ util_why(char *why, size_t whylen, const char *fmt, ...)
 	return -1;
 }
 
+/* util_catf - append to a bounded text */
+void
+util_catf(char *buf, size_t size, const char *fmt, ...)
+{
+	size_t len = strnlen(buf, size);
+	va_list ap;
+
+	if (len + 1 >= size)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf + len, size - len, fmt, ap);
+	va_end(ap);
+}
+
 /* util_lower - ASCII lowercase in place */
 char *
 util_lower(char *s)

@@ -57,6 +57,13 @@ size_t util_strlcpy(char *dst, const char *src, size_t dstsize);
 int util_why(char *why, size_t whylen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/*
+ * util_catf - append formatted text to the terminated text in buf (size
+ * bytes), cutting what does not fit; a full buffer is left alone.
+ */
+void util_catf(char *buf, size_t size, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 /* util_lower - ASCII-lowercase s in place and return it */
 char *util_lower(char *s);
 
