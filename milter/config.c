@@ -18,6 +18,7 @@
 #include <string.h>
 #include <strings.h>
 #include <syslog.h>
+#include <time.h>
 
 #include "config.h"
 #include "domain.h"
@@ -177,6 +178,92 @@ config_check_name(const char *value, char *why, size_t whylen)
 	return 0;
 }
 
+/* config_check_date - "YYYY-MM-DD" or "" */
+static int
+config_check_date(const char *value, char *why, size_t whylen)
+{
+	if (value[0] == '\0' || config_date(value) > 0)
+		return 0;
+	return util_why(why, whylen, "'%s' is not a date like \"2027-01-31\"",
+	                value);
+}
+
+/* config_check_cidr - "ADDRESS" or "ADDRESS/PREFIX" */
+static int
+config_check_cidr(const char *value, char *why, size_t whylen)
+{
+	const char *slash = strchr(value, '/');
+	unsigned char buf[sizeof(struct in6_addr)];
+	char addr[64];
+	char *end;
+	long len;
+	int v6;
+
+	if (slash == NULL)
+		return config_check_ip(value, why, whylen);
+	if ((size_t) (slash - value) >= sizeof(addr))
+		return util_why(why, whylen, "bad network '%s'", value);
+	memcpy(addr, value, (size_t) (slash - value));
+	addr[slash - value] = '\0';
+	v6 = strchr(addr, ':') != NULL;
+	len = strtol(slash + 1, &end, 10);
+	if (inet_pton(v6 ? AF_INET6 : AF_INET, addr, buf) != 1 ||
+	    *end != '\0' || end == slash + 1 || len < 0 ||
+	    len > (v6 ? 128 : 32))
+		return util_why(why, whylen,
+		                "'%s' is not a network like "
+		                "\"192.0.2.0/24\" or \"2001:db8::/32\"",
+		                value);
+	return 0;
+}
+
+/* config_check_override_domain - "example.nl" or "*.example.nl" */
+static int
+config_check_override_domain(const char *value, char *why, size_t whylen)
+{
+	return domain_check(strncmp(value, "*.", 2) == 0 ? value + 2 : value,
+	                    why, whylen);
+}
+
+/* config_check_header_name - a header field name (RFC 5322 ftext) */
+static int
+config_check_header_name(const char *value, char *why, size_t whylen)
+{
+	if (value[0] == '\0')
+		return util_why(why, whylen, "empty header name");
+	for (const char *p = value; *p; p++)
+		if (*p <= ' ' || *p > '~' || *p == ':')
+			return util_why(why, whylen,
+			                "'%s' is not a header field name",
+			                value);
+	return 0;
+}
+
+/* config_check_line - text for a header or reply: no line breaks */
+static int
+config_check_line(const char *value, char *why, size_t whylen)
+{
+	for (const char *p = value; *p; p++)
+		if ((unsigned char) *p < ' ')
+			return util_why(why, whylen, "control character 0x%02x",
+			                (unsigned char) *p);
+	return 0;
+}
+
+static const char *const config_actions[] = {"tag", "defer", "reject",
+                                             "monitor", NULL};
+static const char *const config_override_actions[] = {
+    "tag", "defer", "reject", "monitor", "exempt", NULL};
+static const char *const config_temporary_actions[] = {"tag", "defer",
+                                                       "monitor", NULL};
+static const int config_temporary_values[] = {
+    CONFIG_ACTION_TAG, CONFIG_ACTION_DEFER, CONFIG_ACTION_MONITOR};
+static const char *const config_from_actions[] = {"tag", "reject", "monitor",
+                                                  NULL};
+static const int config_from_values[] = {
+    CONFIG_ACTION_TAG, CONFIG_ACTION_REJECT, CONFIG_ACTION_MONITOR};
+static const char *const config_outsides[] = {"pass", "policy", NULL};
+
 static const char *const config_log_destinations[] = {"stderr", "syslog", NULL};
 static const int config_log_destination_values[] = {LOG_DEST_STDERR,
                                                     LOG_DEST_SYSLOG};
@@ -215,6 +302,26 @@ static const struct config_key config_selector_table[] = {
      .type = CT_STRING,
      .offset = SEL(key),
      .check = config_check_abspath},
+    {.path = NULL},
+};
+
+#define OVR(field) offsetof(struct config_override, field)
+
+/* Members of one element of policy.overrides. */
+static const struct config_key config_override_table[] = {
+    {.path = "domain",
+     .type = CT_STRING,
+     .offset = OVR(domain),
+     .check = config_check_override_domain},
+    {.path = "action",
+     .type = CT_ENUM,
+     .offset = OVR(action),
+     .names = config_override_actions},
+    {.path = "expires",
+     .type = CT_STRING,
+     .offset = OVR(expires),
+     .def = "\"\"",
+     .check = config_check_date},
     {.path = NULL},
 };
 
@@ -350,6 +457,86 @@ static const struct config_key config_table[] = {
             "key = \"/etc/relaygate/keys/prezent-a.pem\"; }, "
             "{ name = \"prezent-b\"; target = \"_dkim-b.prezent.nl\"; "
             "key = \"/etc/relaygate/keys/prezent-b.pem\"; } )"},
+    {.path = "scope.networks",
+     .type = CT_STRLIST,
+     .offset = F(scope_networks),
+     .def = "[ \"127.0.0.0/8\", \"::1/128\" ]",
+     .check = config_check_cidr},
+    {.path = "scope.sasl",
+     .type = CT_BOOL,
+     .offset = F(scope_sasl),
+     .def = "true"},
+    {.path = "scope.outside",
+     .type = CT_ENUM,
+     .offset = F(scope_outside),
+     .def = "\"pass\"",
+     .names = config_outsides},
+
+    {.path = "policy.spf_unauthorized",
+     .type = CT_ENUM,
+     .offset = F(policy_spf),
+     .def = "\"tag\"",
+     .names = config_actions},
+    {.path = "policy.dkim_undelegated",
+     .type = CT_ENUM,
+     .offset = F(policy_dkim),
+     .def = "\"tag\"",
+     .names = config_actions},
+    {.path = "policy.both",
+     .type = CT_ENUM,
+     .offset = F(policy_both),
+     .def = "\"defer\"",
+     .names = config_actions},
+    {.path = "policy.temporary",
+     .type = CT_ENUM,
+     .offset = F(policy_temporary),
+     .def = "\"defer\"",
+     .names = config_temporary_actions,
+     .values = config_temporary_values},
+    {.path = "policy.multiple_from",
+     .type = CT_ENUM,
+     .offset = F(policy_multiple_from),
+     .def = "\"tag\"",
+     .names = config_from_actions,
+     .values = config_from_values},
+    {.path = "policy.grace_period",
+     .type = CT_DURATION,
+     .offset = F(policy_grace_ms),
+     .def = "\"7d\"",
+     .min = 0,
+     .max = MS(365LL * 86400)},
+    {.path = "policy.enforce_from",
+     .type = CT_STRING,
+     .offset = F(policy_enforce_from),
+     .def = "\"\"",
+     .check = config_check_date},
+    {.path = "policy.help_url",
+     .type = CT_STRING,
+     .offset = F(policy_help_url),
+     .def = "\"\"",
+     .check = config_check_line},
+    {.path = "policy.status_header",
+     .type = CT_STRING,
+     .offset = F(policy_status_header),
+     .def = "\"X-Relaygate-Status\"",
+     .check = config_check_header_name},
+    {.path = "policy.subject_prefix",
+     .type = CT_STRING,
+     .offset = F(policy_subject_prefix),
+     .def = "\"\"",
+     .check = config_check_line},
+    {.path = "policy.overrides",
+     .type = CT_GROUPLIST,
+     .offset = F(policy_overrides),
+     .count_offset = F(policy_noverrides),
+     .sub = config_override_table,
+     .elem_size = sizeof(struct config_override),
+     .def = "( )"},
+    {.path = "policy.overrides_file",
+     .type = CT_STRING,
+     .offset = F(policy_overrides_file),
+     .def = "\"\"",
+     .check = config_check_abspath_or_empty},
 };
 
 #define CONFIG_NKEYS (sizeof(config_table) / sizeof(config_table[0]))
@@ -828,6 +1015,10 @@ config_free(struct config *cfg)
 	if (cfg == NULL)
 		return;
 	config_free_fields(config_table, CONFIG_NKEYS, cfg);
+	for (size_t i = 0; i < cfg->nfile_overrides; i++)
+		config_free_fields(config_override_table, SIZE_MAX,
+		                   &cfg->file_overrides[i]);
+	free(cfg->file_overrides);
 	free(cfg->in_file);
 	free(cfg->path);
 	free(cfg);
@@ -994,6 +1185,70 @@ config_cross_check(const struct config *cfg, const config_setting_t *const *set,
 	return 0;
 }
 
+/*
+ * config_override_line - one line of the overrides file: "DOMAIN ACTION
+ * [YYYY-MM-DD]", '#' starts a comment.  Returns 1 if it added an entry,
+ * 0 for an empty line, -1 with a reason.
+ */
+static int
+config_override_line(struct config *cfg, char *line, char *why, size_t whylen)
+{
+	char *f[4], *save = NULL, reason[256];
+	const struct config_key *k = &config_override_table[1];
+	struct config_override o = {0};
+	int n = 0;
+
+	line[strcspn(line, "#\r\n")] = '\0';
+	for (char *t = strtok_r(line, " \t", &save); t && n < 4;
+	     t = strtok_r(NULL, " \t", &save))
+		f[n++] = t;
+	if (n == 0)
+		return 0;
+	if (n < 2 || n > 3)
+		return util_why(why, whylen,
+		                "expected DOMAIN ACTION "
+		                "[YYYY-MM-DD]");
+	if (config_check_override_domain(f[0], reason, sizeof(reason)) < 0 ||
+	    (n == 3 && config_check_date(f[2], reason, sizeof(reason)) < 0))
+		return util_why(why, whylen, "%s", reason);
+	if (config_enum_value(k, f[1], &o.action) < 0)
+		return util_why(why, whylen,
+		                "'%s' is not tag, defer, reject, "
+		                "monitor or exempt",
+		                f[1]);
+	o.domain = xstrdup(f[0]);
+	o.expires = xstrdup(n == 3 ? f[2] : "");
+	cfg->file_overrides = xrealloc(cfg->file_overrides,
+	                               (cfg->nfile_overrides + 1) * sizeof(o));
+	cfg->file_overrides[cfg->nfile_overrides++] = o;
+	return 1;
+}
+
+/* config_overrides_file - add the entries of policy.overrides_file */
+static int
+config_overrides_file(struct config *cfg, char *why, size_t whylen)
+{
+	const char *path = cfg->policy_overrides_file;
+	char line[1024], reason[300];
+	unsigned lineno = 0;
+	FILE *fp;
+	int rc = 0;
+
+	if (path[0] == '\0')
+		return 0;
+	if ((fp = fopen(path, "r")) == NULL)
+		return util_why(why, whylen, "%s: cannot open: %s", path,
+		                strerror(errno));
+	while (rc == 0 && fgets(line, sizeof(line), fp) != NULL) {
+		lineno++;
+		if (config_override_line(cfg, line, reason, sizeof(reason)) < 0)
+			rc = util_why(why, whylen, "%s:%u: %s", path, lineno,
+			              reason);
+	}
+	fclose(fp);
+	return rc;
+}
+
 /* config_build - a snapshot from a parsed libconfig tree */
 static struct config *
 config_build(const config_t *lc, const char *name, char *why, size_t whylen)
@@ -1023,7 +1278,8 @@ config_build(const config_t *lc, const char *name, char *why, size_t whylen)
 		if (rc < 0)
 			goto fail;
 	}
-	if (config_cross_check(cfg, set, name, why, whylen) < 0)
+	if (config_cross_check(cfg, set, name, why, whylen) < 0 ||
+	    config_overrides_file(cfg, why, whylen) < 0)
 		goto fail;
 	return cfg;
 fail:
@@ -1376,4 +1632,74 @@ config_restart_changes(const struct config *old, const struct config *new,
 		free(b);
 	}
 	return n;
+}
+
+/* config_date - "YYYY-MM-DD" as UTC midnight; 0 for "" or nonsense */
+int64_t
+config_date(const char *date)
+{
+	struct tm tm = {0};
+	char *end;
+
+	if (date[0] == '\0')
+		return 0;
+	end = strptime(date, "%Y-%m-%d", &tm);
+	if (end == NULL || *end != '\0' || tm.tm_year < 70)
+		return 0;
+	return (int64_t) timegm(&tm);
+}
+
+/*
+ * config_override_match - how well an override fits domain at now: its
+ * length for a "*." entry covering domain, SIZE_MAX for an exact entry,
+ * 0 for none (also when lapsed).
+ */
+static size_t
+config_override_match(const struct config_override *o, const char *domain,
+                      int64_t now)
+{
+	int64_t expires = config_date(o->expires);
+	size_t olen = strlen(o->domain), dlen = strlen(domain);
+
+	if (expires > 0 && now >= expires)
+		return 0;
+	if (strcasecmp(o->domain, domain) == 0)
+		return SIZE_MAX;
+	if (strncmp(o->domain, "*.", 2) != 0 || dlen <= olen - 1 ||
+	    strcasecmp(domain + dlen - (olen - 1), o->domain + 1) != 0)
+		return 0;
+	return olen;
+}
+
+/* config_override_find - exact domain first, then the closest "*." */
+const struct config_override *
+config_override_find(const struct config *cfg, const char *domain, int64_t now)
+{
+	const struct config_override *lists[2] = {cfg->policy_overrides,
+	                                          cfg->file_overrides};
+	size_t counts[2] = {cfg->policy_noverrides, cfg->nfile_overrides};
+	const struct config_override *best = NULL;
+	size_t bestfit = 0;
+
+	for (int l = 0; l < 2; l++) {
+		for (size_t i = 0; i < counts[l]; i++) {
+			size_t fit =
+			    config_override_match(&lists[l][i], domain, now);
+
+			if (fit > bestfit) {
+				best = &lists[l][i];
+				bestfit = fit;
+			}
+		}
+	}
+	return best;
+}
+
+/* config_action_name - the name of an action */
+const char *
+config_action_name(int action)
+{
+	return action >= 0 && action <= CONFIG_ACTION_EXEMPT
+	           ? config_override_actions[action]
+	           : "?";
 }

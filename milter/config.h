@@ -55,6 +55,28 @@ struct config_selector {
 	char *key;    /* private key file (PEM) */
 };
 
+/* What happens to a message of a misconfigured domain. */
+enum config_action {
+	CONFIG_ACTION_TAG,     /* deliver with the status header */
+	CONFIG_ACTION_DEFER,   /* 4xx: the sender retries later */
+	CONFIG_ACTION_REJECT,  /* 5xx: bounced to the sender */
+	CONFIG_ACTION_MONITOR, /* deliver; only the log says */
+	CONFIG_ACTION_EXEMPT,  /* overrides only: the policy does not apply */
+};
+
+/* Mail from clients outside the scope. */
+enum config_outside {
+	CONFIG_OUTSIDE_PASS,   /* untouched */
+	CONFIG_OUTSIDE_POLICY, /* judged like the rest, never signed */
+};
+
+/* A per-domain override of the policy. */
+struct config_override {
+	char *domain;  /* "example.nl", or "*.example.nl" for its subdomains */
+	int action;    /* enum config_action */
+	char *expires; /* "YYYY-MM-DD" (UTC) after which it lapses, or "" */
+};
+
 enum config_resolver_source {
 	CONFIG_RESOLVER_SYSTEM,
 	CONFIG_RESOLVER_FORWARDERS,
@@ -92,7 +114,29 @@ struct config {
 	struct config_selector *dkim_selectors;
 	size_t dkim_nselectors;
 
+	/* scope */
+	struct config_strlist scope_networks;
+	int scope_sasl;
+	int scope_outside;
+
+	/* policy; actions are enum config_action */
+	int policy_spf;
+	int policy_dkim;
+	int policy_both;
+	int policy_temporary;
+	int policy_multiple_from;
+	int64_t policy_grace_ms;
+	char *policy_enforce_from;
+	char *policy_help_url;
+	char *policy_status_header;
+	char *policy_subject_prefix;
+	struct config_override *policy_overrides;
+	size_t policy_noverrides;
+	char *policy_overrides_file;
+
 	/* bookkeeping, not settings */
+	struct config_override *file_overrides; /* from overrides_file */
+	size_t nfile_overrides;
 	char *path;
 	unsigned char *in_file; /* per setting: 1 if the file set it */
 	int refs;
@@ -148,6 +192,22 @@ const struct config_selector *config_selector_find(const struct config *cfg,
  */
 int config_restart_changes(const struct config *old, const struct config *new,
                            char *buf, size_t size);
+
+/*
+ * config_date - a "YYYY-MM-DD" setting as seconds since the epoch (UTC
+ * midnight); 0 for "".
+ */
+int64_t config_date(const char *date);
+
+/*
+ * config_override_find - the override in force for domain at time now
+ * (an exact entry before a "*." one), or NULL.
+ */
+const struct config_override *
+config_override_find(const struct config *cfg, const char *domain, int64_t now);
+
+/* config_action_name - "tag", "defer", ... */
+const char *config_action_name(int action);
 
 /* config_key_in_file - did the file set setting i (else: default)? */
 int config_key_in_file(const struct config *cfg, size_t i);

@@ -174,6 +174,27 @@ test_errors(void **state)
 	    {"dkim: { selectors = ( \"a\" ); };",
 	     "dkim.selectors.[0]: expected a group"},
 	    {"daemon: { socket = ; };", "t.conf:1: syntax error"},
+	    {"scope: { networks = [ \"10.0.0.0/33\" ]; };",
+	     "is not a network like"},
+	    {"scope: { networks = [ \"2001:db8::/129\" ]; };",
+	     "is not a network like"},
+	    {"scope: { outside = \"sign\"; };", "is not one of: pass, policy"},
+	    {"policy: { temporary = \"reject\"; };",
+	     "\"reject\" is not one of: tag, defer, monitor"},
+	    {"policy: { multiple_from = \"defer\"; };",
+	     "is not one of: tag, reject, monitor"},
+	    {"policy: { enforce_from = \"2027-13-01\"; };",
+	     "is not a date like"},
+	    {"policy: { status_header = \"X Bad\"; };",
+	     "is not a header field name"},
+	    {"policy: { overrides = ( { domain = \"*.-x.nl\"; action = "
+	     "\"tag\"; } ); };",
+	     "policy.overrides.[0].domain"},
+	    {"policy: { overrides = ( { domain = \"x.nl\"; } ); };",
+	     "missing 'action'"},
+	    {"policy: { overrides = ( { domain = \"x.nl\"; action = "
+	     "\"sign\"; } ); };",
+	     "is not one of: tag, defer, reject, monitor, exempt"},
 	    {"daemon: { socket = \"unix:/x\"; socket = \"unix:/y\"; };",
 	     "duplicate setting name"},
 	};
@@ -330,6 +351,91 @@ test_restart_changes(void **state)
 	config_release(b);
 }
 
+/* Dates are UTC midnights; "" and nonsense are 0. */
+static void
+test_dates(void **state)
+{
+	(void) state;
+	assert_int_equal(config_date("1970-01-02"), 86400);
+	assert_int_equal(config_date("2027-01-31"), 1801353600);
+	assert_int_equal(config_date(""), 0);
+	assert_int_equal(config_date("2027-1-31x"), 0);
+	assert_int_equal(config_date("31-01-2027"), 0);
+}
+
+/* An exact override wins over "*.", the closest "*." over a farther
+ * one; an expired override no longer applies. */
+static void
+test_overrides(void **state)
+{
+	struct config *cfg =
+	    load("policy: { overrides = ( "
+	         "{ domain = \"*.example.nl\"; action = \"monitor\"; }, "
+	         "{ domain = \"*.shop.example.nl\"; action = \"exempt\"; }, "
+	         "{ domain = \"example.nl\"; action = \"reject\"; }, "
+	         "{ domain = \"old.nl\"; action = \"tag\"; "
+	         "expires = \"2020-01-01\"; } ); };");
+	const struct config_override *o;
+	int64_t now = config_date("2026-11-22");
+
+	(void) state;
+	o = config_override_find(cfg, "example.nl", now);
+	assert_non_null(o);
+	assert_int_equal(o->action, CONFIG_ACTION_REJECT);
+	o = config_override_find(cfg, "mail.example.nl", now);
+	assert_non_null(o);
+	assert_int_equal(o->action, CONFIG_ACTION_MONITOR);
+	o = config_override_find(cfg, "a.shop.example.nl", now);
+	assert_non_null(o);
+	assert_int_equal(o->action, CONFIG_ACTION_EXEMPT);
+	assert_null(config_override_find(cfg, "notexample.nl", now));
+	assert_null(config_override_find(cfg, "old.nl", now));
+	assert_non_null(
+	    config_override_find(cfg, "old.nl", config_date("2019-12-31")));
+	assert_string_equal(config_action_name(o->action), "exempt");
+	config_release(cfg);
+}
+
+/* The overrides file: entries count like configured ones; a bad line is
+ * an error naming file and line; the dump does not show file entries. */
+static void
+test_overrides_file(void **state)
+{
+	char path[] = "/tmp/rgovrXXXXXX", why[512], text[256];
+	int fd = mkstemp(path);
+	struct config *cfg;
+	FILE *f = fdopen(fd, "w");
+	char *dump = NULL;
+	size_t len = 0;
+	FILE *out;
+
+	(void) state;
+	fputs("# customers on notice\n\nlate.nl defer 2099-01-01\n"
+	      "*.lab.nl   exempt   # the lab\n",
+	      f);
+	fclose(f);
+	snprintf(text, sizeof(text), "policy: { overrides_file = \"%s\"; };",
+	         path);
+	cfg = load(text);
+	assert_non_null(config_override_find(cfg, "x.lab.nl", 0));
+	assert_int_equal(config_override_find(cfg, "late.nl", 0)->action,
+	                 CONFIG_ACTION_DEFER);
+	out = open_memstream(&dump, &len);
+	config_dump(cfg, out);
+	fclose(out);
+	assert_null(strstr(dump, "late.nl"));
+	free(dump);
+	config_release(cfg);
+	f = fopen(path, "a");
+	fputs("bad.nl sign\n", f);
+	fclose(f);
+	assert_null(config_load_string(text, "t.conf", why, sizeof(why)));
+	snprintf(text, sizeof(text), "%s:5: 'sign' is not tag", path);
+	if (strstr(why, text) == NULL)
+		fail_msg("got: %s", why);
+	unlink(path);
+}
+
 int
 main(void)
 {
@@ -342,6 +448,9 @@ main(void)
 	    cmocka_unit_test(test_dump_round_trip),
 	    cmocka_unit_test(test_snapshots),
 	    cmocka_unit_test(test_restart_changes),
+	    cmocka_unit_test(test_dates),
+	    cmocka_unit_test(test_overrides),
+	    cmocka_unit_test(test_overrides_file),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
