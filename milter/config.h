@@ -103,6 +103,7 @@ struct config {
 	struct config_strlist resolver_forwarders;
 	char *resolver_resolv_conf;
 	int64_t resolver_timeout_ms;
+	int64_t resolver_check_timeout_ms;
 	char *resolver_trust_anchor;
 
 	/* relay */
@@ -113,6 +114,7 @@ struct config {
 	char *dkim_active_selector;
 	struct config_selector *dkim_selectors;
 	size_t dkim_nselectors;
+	int64_t dkim_provider_interval_ms;
 
 	/* scope */
 	struct config_strlist scope_networks;
