@@ -416,3 +416,40 @@ policy_decide(const struct config *cfg, const struct policy_input *in,
 	out->prefix_subject =
 	    out->action == POLICY_TAG && cfg->policy_subject_prefix[0] != '\0';
 }
+
+/*
+ * policy_envelope_case - the decision if the From domain were the
+ * envelope domain, set up (signable) or not at all.
+ */
+static void
+policy_envelope_case(const struct config *cfg, const struct policy_input *in,
+                     int signable, struct policy_decision *out)
+{
+	struct policy_input hypo = *in;
+	struct verdict from = *in->env;
+
+	for (size_t i = 0; i < from.nselectors; i++)
+		from.dkim_state[i] = (uint8_t) (signable ? DKIM_CHECK_DELEGATED
+		                                         : DKIM_CHECK_MISSING);
+	from.dkim_usable = (uint8_t) (signable ? in->published : 0);
+	hypo.from_domain = in->env_domain;
+	hypo.from = &from;
+	hypo.from_state = POLICY_FROM_OK;
+	policy_decide(cfg, &hypo, out);
+}
+
+/* policy_envelope - refuse at MAIL FROM when the headers cannot help */
+int
+policy_envelope(const struct config *cfg, const struct policy_input *in,
+                struct policy_decision *out)
+{
+	struct policy_decision other;
+
+	if (in->env == NULL || in->env_domain[0] == '\0')
+		return 0;
+	policy_envelope_case(cfg, in, 1, out);
+	if (!policy_refusing(out->action))
+		return 0;
+	policy_envelope_case(cfg, in, 0, &other);
+	return policy_refusing(other.action);
+}

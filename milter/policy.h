@@ -114,6 +114,18 @@ struct policy_decision {
 void policy_decide(const struct config *cfg, const struct policy_input *in,
                    struct policy_decision *out);
 
+/*
+ * policy_envelope - the decision at MAIL FROM, before any header: in->env
+ * is known, in->from is not.  Returns 1 (out filled) when the message is
+ * refused whatever its From header turns out to be, e.g. when the
+ * envelope domain's SPF is missing and both the SPF and the "both"
+ * actions defer; 0 when the decision must wait for the headers.  An
+ * override of the envelope domain counts; one of a different From domain
+ * cannot be known yet.
+ */
+int policy_envelope(const struct config *cfg, const struct policy_input *in,
+                    struct policy_decision *out);
+
 /* policy_action_name - "pass", "sign", "tag", ... */
 const char *policy_action_name(enum policy_action action);
 
