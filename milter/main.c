@@ -21,9 +21,15 @@
 
 #include "config.h"
 #include "daemon.h"
+#include "dkim_check.h"
+#include "dns.h"
+#include "judge.h"
 #include "log.h"
 #include "milter.h"
 #include "paths.h"
+#include "runtime.h"
+#include "signer.h"
+#include "spf_check.h"
 #include "util.h"
 
 static const int main_signals[] = {SIGUSR1, SIGTERM, SIGHUP, SIGINT};
@@ -32,6 +38,16 @@ struct main_opts {
 	const char *conf;
 	int foreground;
 	int test;
+};
+
+/* What the daemon opens once and every message uses. */
+struct main_env {
+	struct dns *dns;
+	struct spf_check *spf;
+	struct judge *judge;
+	struct signer *signer;
+	char provider_text[1024]; /* the last provider state logged */
+	int64_t provider_due;     /* monotonic ms of the next check */
 };
 
 /* main_usage - the command line */
@@ -98,52 +114,133 @@ main_log_setup(const struct config *cfg)
 }
 
 /*
- * main_reload - SIGUSR1: validate the file again, then swap.  A file that
- * does not validate is reported and the running configuration stays.
+ * main_provider_check - which selectors' keys the world can verify now,
+ * stored in the runtime.  A change is logged: loudly when the active
+ * selector cannot sign.
  */
 static void
-main_reload(const char *path)
+main_provider_check(struct main_env *env, struct runtime *rt)
 {
-	struct config *old = config_acquire();
+	const struct config *cfg = rt->cfg;
+	struct dkim_check_provider *p;
+	char text[1024] = "";
+
+	p = dkim_check_provider_run(env->dns, cfg, rt->keys,
+	                            util_monotonic_ms() +
+	                                cfg->resolver_check_timeout_ms);
+	runtime_apply_provider(rt, p);
+	for (size_t i = 0; i < p->n; i++)
+		util_catf(text, sizeof(text), "%s%s:%s", i ? "," : "",
+		          p->pub[i].selector,
+		          dkim_check_pub_state_name(p->pub[i].state));
+	util_catf(text, sizeof(text), " %s", p->signing.reason);
+	if (strcmp(text, env->provider_text) != 0) {
+		log_event(
+		    p->signing.how == DKIM_CHECK_SIGN_ACTIVE ? LOG_LEVEL_NOTICE
+		                                             : LOG_LEVEL_ERROR,
+		    "provider_keys", "signing",
+		    dkim_check_sign_name(p->signing.how), "selector",
+		    p->signing.selector, "keys", text, (const char *) NULL);
+		util_strlcpy(env->provider_text, text,
+		             sizeof(env->provider_text));
+	}
+	env->provider_due =
+	    util_monotonic_ms() + cfg->dkim_provider_interval_ms;
+	dkim_check_provider_free(p);
+}
+
+/*
+ * main_reload - SIGUSR1: validate the file and the keys again, check the
+ * provider side, then swap.  Anything that does not validate is reported
+ * and the running configuration stays.
+ */
+static void
+main_reload(struct main_env *env, const char *path)
+{
+	struct runtime *old = runtime_acquire();
+	struct runtime *rt;
 	struct config *new;
 	char why[1024], restart[512];
 
-	if ((new = config_load(path, why, sizeof(why))) == NULL) {
+	if ((new = config_load(path, why, sizeof(why))) == NULL ||
+	    (rt = runtime_build(new, old, why, sizeof(why))) == NULL) {
 		log_event(LOG_LEVEL_ERROR, "reload", "status", "failed",
 		          "config", path, "reason", why, "kept",
 		          "the running configuration", (const char *) NULL);
-		config_release(old);
+		runtime_release(old);
 		return;
 	}
-	if (config_restart_changes(old, new, restart, sizeof(restart)) > 0)
+	if (config_restart_changes(old->cfg, new, restart, sizeof(restart)) > 0)
 		log_event(LOG_LEVEL_WARNING, "reload", "status",
 		          "restart_needed", "settings", restart, "note",
 		          "these settings keep their old values until restart",
 		          (const char *) NULL);
 	main_log_setup(new);
-	config_publish(new);
-	config_release(old);
+	env->provider_text[0] = '\0';
+	main_provider_check(env, rt);
+	runtime_publish(rt);
+	runtime_release(old);
 	log_event(LOG_LEVEL_NOTICE, "reload", "status", "ok", "config", path,
 	          (const char *) NULL);
 }
 
-/* main_start - everything before serving; any failure is fatal */
+/*
+ * main_open - the resolver, the SPF evaluator, the signer and the judge,
+ * and the first provider-side check; any failure is fatal.
+ */
 static void
-main_start(const struct main_opts *opts, struct config *cfg)
+main_open(struct main_env *env, struct runtime *rt)
 {
+	char why[1024];
+
+	if ((env->dns = dns_open(rt->cfg, why, sizeof(why))) == NULL ||
+	    (env->spf = spf_check_open(rt->cfg, env->dns, why, sizeof(why))) ==
+	        NULL ||
+	    (env->signer = signer_open(NULL, NULL, why, sizeof(why))) == NULL)
+		fatal("%s", why);
+	env->judge = judge_open(env->dns, env->spf, NULL);
+	milter_setup(env->judge, env->signer);
+	main_provider_check(env, rt);
+}
+
+/* main_close - release what main_open() opened, after serving */
+static void
+main_close(struct main_env *env)
+{
+	judge_close(env->judge);
+	signer_close(env->signer);
+	spf_check_close(env->spf);
+	dns_close(env->dns);
+}
+
+/*
+ * main_start - everything before serving; any failure is fatal.  Keys are
+ * read and the socket opened as root, then privileges are dropped, then
+ * the threads start (the resolver's pump among them).
+ */
+static struct runtime *
+main_start(const struct main_opts *opts, struct config *cfg,
+           struct main_env *env)
+{
+	struct runtime *rt;
 	char why[1024];
 
 	daemon_block_signals();
 	if (!opts->foreground && daemon_detach(why, sizeof(why)) < 0)
 		fatal("%s", why);
 	main_log_setup(cfg);
-	if (milter_listen(cfg, why, sizeof(why)) < 0)
+	if ((rt = runtime_build(cfg, NULL, why, sizeof(why))) == NULL)
 		fatal("%s", why);
-	if (cfg->pid_file[0] != '\0' &&
-	    daemon_pidfile_write(cfg->pid_file, why, sizeof(why)) < 0)
+	if (milter_listen(rt->cfg, why, sizeof(why)) < 0)
 		fatal("%s", why);
-	if (daemon_drop_privileges(cfg->user, cfg->group, why, sizeof(why)) < 0)
+	if (rt->cfg->pid_file[0] != '\0' &&
+	    daemon_pidfile_write(rt->cfg->pid_file, why, sizeof(why)) < 0)
 		fatal("%s", why);
+	if (daemon_drop_privileges(rt->cfg->user, rt->cfg->group, why,
+	                           sizeof(why)) < 0)
+		fatal("%s", why);
+	main_open(env, rt);
+	return rt;
 }
 
 static int main_milter_rc = -1; /* milter_run()'s result */
@@ -163,14 +260,42 @@ main_milter_thread(void *arg)
 	return NULL;
 }
 
-/* main_serve - reload on SIGUSR1 until a stop signal arrives */
-static void
-main_serve(const char *conf)
+/*
+ * main_housekeeping - the periodic work of the main thread; returns how
+ * long it may sleep.
+ */
+static int64_t
+main_housekeeping(struct main_env *env)
 {
+	int64_t now = util_monotonic_ms();
+	struct runtime *rt;
+
+	if (now >= env->provider_due && (rt = runtime_acquire()) != NULL) {
+		main_provider_check(env, rt);
+		runtime_release(rt);
+	}
+	return env->provider_due - util_monotonic_ms();
+}
+
+/*
+ * main_serve - reload on SIGUSR1 and do the periodic work until a stop
+ * signal arrives.
+ */
+static void
+main_serve(struct main_env *env, const char *conf)
+{
+	int64_t sleep_ms = main_housekeeping(env);
 	int sig;
 
-	while ((sig = daemon_wait_signal(main_signals, 4, -1)) == SIGUSR1)
-		main_reload(conf);
+	for (;;) {
+		sig = daemon_wait_signal(main_signals, 4,
+		                         sleep_ms > 0 ? sleep_ms : 0);
+		if (sig == SIGUSR1)
+			main_reload(env, conf);
+		else if (sig != 0)
+			break;
+		sleep_ms = main_housekeeping(env);
+	}
 	log_event(LOG_LEVEL_NOTICE, "signal", "signal", sigabbrev_np(sig),
 	          (const char *) NULL);
 }
@@ -231,6 +356,8 @@ int
 main(int argc, char **argv)
 {
 	struct main_opts opts = {0};
+	struct main_env env = {0};
+	struct runtime *rt;
 	struct config *cfg;
 	pthread_t milter_thread;
 	char why[1024];
@@ -247,17 +374,18 @@ main(int argc, char **argv)
 		config_release(cfg);
 		return 0;
 	}
-	main_start(&opts, cfg);
-	pid_file = xstrdup(cfg->pid_file);
+	rt = main_start(&opts, cfg, &env);
+	pid_file = xstrdup(rt->cfg->pid_file);
 	log_event(LOG_LEVEL_NOTICE, "start", "version",
 	          RELAYGATE_VERSION_STRING, "config", opts.conf, "socket",
-	          cfg->socket, (const char *) NULL);
-	config_publish(cfg);
+	          rt->cfg->socket, (const char *) NULL);
+	runtime_publish(rt);
 	if ((err = pthread_create(&milter_thread, NULL, main_milter_thread,
 	                          NULL)) != 0)
 		fatal("pthread_create: %s", strerror(err));
-	main_serve(opts.conf);
+	main_serve(&env, opts.conf);
 	main_stop(milter_thread, pid_file);
+	main_close(&env);
 	free(pid_file);
 	return main_milter_rc == 0 ? 0 : 1;
 }

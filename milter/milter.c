@@ -22,12 +22,13 @@
 #include "log.h"
 #include "message.h"
 #include "milter.h"
+#include "runtime.h"
 #include "sockspec.h"
 #include "util.h"
 
 /* One SMTP session (milter connection). */
 struct milter_session {
-	struct config *cfg; /* acquired at connect, released at close */
+	struct runtime *rt; /* acquired at connect, released at close */
 	char client_addr[INET6_ADDRSTRLEN];
 	struct message *msg; /* between MAIL FROM and end or abort */
 };
@@ -37,10 +38,13 @@ static long milter_nmessages;       /* atomic */
 static long milter_ncompleted;      /* atomic */
 static int milter_refusing;         /* atomic: stopping, no new sessions */
 static struct sockspec milter_spec; /* what milter_listen() opened */
+static struct judge *milter_judge;  /* milter_setup(), before serving */
+static struct signer *milter_signer;
 
 /* Macros we ask the MTA for (libmilter wants writable strings). */
 static char milter_name[] = "relaygate";
 static char milter_macros_envfrom[] = "i {auth_authen} {auth_type}";
+static char milter_macros_eoh[] = "i";
 static char milter_macros_eom[] = "i";
 
 /* milter_session_get - the session of a libmilter context */
@@ -86,6 +90,7 @@ milter_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	*pf3 = 0;
 	if (f0 & SMFIF_SETSYMLIST) {
 		smfi_setsymlist(ctx, SMFIM_ENVFROM, milter_macros_envfrom);
+		smfi_setsymlist(ctx, SMFIM_EOH, milter_macros_eoh);
 		smfi_setsymlist(ctx, SMFIM_EOM, milter_macros_eom);
 	}
 	return SMFIS_CONTINUE;
@@ -121,28 +126,62 @@ milter_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
 	if (__atomic_load_n(&milter_refusing, __ATOMIC_ACQUIRE))
 		return SMFIS_TEMPFAIL;
 	s = xcalloc(1, sizeof(*s));
-	s->cfg = config_acquire();
+	s->rt = runtime_acquire();
 	milter_addr_text(hostaddr, s->client_addr, sizeof(s->client_addr));
 	smfi_setpriv(ctx, s);
 	__atomic_add_fetch(&milter_nsessions, 1, __ATOMIC_RELAXED);
 	return SMFIS_CONTINUE;
 }
 
-/* milter_envfrom - a message begins */
+/*
+ * milter_reply - set the reply of a refused message and return the status
+ * that carries it.  libmilter wants '%' doubled.
+ */
+static sfsistat
+milter_reply(SMFICTX *ctx, enum message_step step,
+             const struct message_reply *r)
+{
+	char text[2 * sizeof(r->text)];
+	size_t n = 0;
+
+	for (const char *p = r->text; *p && n + 2 < sizeof(text); p++) {
+		if (*p == '%')
+			text[n++] = '%';
+		text[n++] = *p;
+	}
+	text[n] = '\0';
+	if (smfi_setreply(ctx, (char *) r->rcode, (char *) r->xcode, text) !=
+	    MI_SUCCESS)
+		log_warning("libmilter refused the reply %s %s %s", r->rcode,
+		            r->xcode, text);
+	return step == MESSAGE_REJECT ? SMFIS_REJECT : SMFIS_TEMPFAIL;
+}
+
+/* milter_envfrom - a message begins; it may be refused at once */
 static sfsistat
 milter_envfrom(SMFICTX *ctx, char **argv)
 {
 	struct milter_session *s = milter_session_get(ctx);
+	struct message_env env = {.judge = milter_judge,
+	                          .signer = milter_signer};
+	struct message_reply reply;
+	enum message_step step;
 
-	if (s == NULL) {
+	if (s == NULL || s->rt == NULL) {
 		log_error("MAIL FROM without a session; deferring");
 		return SMFIS_TEMPFAIL;
 	}
 	milter_message_end(s);
-	s->msg = message_new(s->cfg, s->client_addr);
+	env.rt = s->rt;
+	s->msg = message_new(&env, s->client_addr);
 	__atomic_add_fetch(&milter_nmessages, 1, __ATOMIC_RELAXED);
-	message_envfrom(s->msg, argv[0] ? argv[0] : "");
-	return SMFIS_CONTINUE;
+	step = message_envfrom(s->msg, argv[0] ? argv[0] : "",
+	                       smfi_getsymval(ctx, (char *) "{auth_authen}"),
+	                       &reply);
+	if (step == MESSAGE_CONTINUE)
+		return SMFIS_CONTINUE;
+	milter_message_end(s);
+	return milter_reply(ctx, step, &reply);
 }
 
 /* milter_header - one header field */
@@ -157,21 +196,89 @@ milter_header(SMFICTX *ctx, char *name, char *value)
 	return SMFIS_CONTINUE;
 }
 
-/* milter_eom - the decision */
+/* milter_eoh - the decision: refuse now, or go on to the body */
+static sfsistat
+milter_eoh(SMFICTX *ctx)
+{
+	struct milter_session *s = milter_session_get(ctx);
+	struct message_reply reply;
+	enum message_step step;
+
+	if (s == NULL || s->msg == NULL)
+		return SMFIS_CONTINUE;
+	step =
+	    message_eoh(s->msg, smfi_getsymval(ctx, milter_macros_eoh), &reply);
+	if (step == MESSAGE_CONTINUE)
+		return SMFIS_CONTINUE;
+	milter_message_end(s);
+	return milter_reply(ctx, step, &reply);
+}
+
+/* milter_body - a body chunk, for the signature */
+static sfsistat
+milter_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
+{
+	struct milter_session *s = milter_session_get(ctx);
+
+	if (s != NULL && s->msg != NULL && message_wants_body(s->msg))
+		message_body(s->msg, chunk, len);
+	return SMFIS_CONTINUE;
+}
+
+/*
+ * milter_edit - apply the header edits of the end of a message.  A failed
+ * edit fails the message (tempfail): better retried than sent unsigned or
+ * with a forged status header.
+ */
+static int
+milter_edit(SMFICTX *ctx, const struct message_edits *e)
+{
+	char *name = (char *) e->status_name;
+	int rc = MI_SUCCESS;
+
+	for (unsigned i = e->status_remove; i > 0 && rc == MI_SUCCESS; i--)
+		rc = smfi_chgheader(ctx, name, (int) i, NULL);
+	if (rc == MI_SUCCESS && e->status_value != NULL)
+		rc = smfi_addheader(ctx, name, (char *) e->status_value);
+	if (rc == MI_SUCCESS && e->subject != NULL)
+		rc = e->subject_exists ? smfi_chgheader(ctx, (char *) "Subject",
+		                                        1, (char *) e->subject)
+		                       : smfi_addheader(ctx, (char *) "Subject",
+		                                        (char *) e->subject);
+	if (rc == MI_SUCCESS && e->signature != NULL)
+		rc = smfi_insheader(ctx, 0, (char *) "DKIM-Signature",
+		                    (char *) e->signature);
+	return rc == MI_SUCCESS ? 0 : -1;
+}
+
+/* milter_eom - finish: refuse, or apply the edits and accept */
 static sfsistat
 milter_eom(SMFICTX *ctx)
 {
 	struct milter_session *s = milter_session_get(ctx);
+	struct message_edits edits;
+	struct message_reply reply;
+	enum message_step step;
+	sfsistat rc = SMFIS_CONTINUE;
 
 	if (s == NULL || s->msg == NULL) {
 		log_error("end of message without a message context; "
 		          "deferring");
 		return SMFIS_TEMPFAIL;
 	}
-	message_eom(s->msg, smfi_getsymval(ctx, milter_macros_eom));
+	step = message_eom(s->msg, smfi_getsymval(ctx, milter_macros_eom),
+	                   &edits, &reply);
+	if (step != MESSAGE_CONTINUE) {
+		rc = milter_reply(ctx, step, &reply);
+	} else if (milter_edit(ctx, &edits) < 0) {
+		log_error("the MTA refused a header change to the message "
+		          "from %s; deferring",
+		          message_from_domain(s->msg));
+		rc = SMFIS_TEMPFAIL;
+	}
 	milter_message_end(s);
 	__atomic_add_fetch(&milter_ncompleted, 1, __ATOMIC_RELAXED);
-	return SMFIS_CONTINUE;
+	return rc;
 }
 
 /* milter_abort - the message ends without an end-of-message */
@@ -195,7 +302,7 @@ milter_close(SMFICTX *ctx)
 		return SMFIS_CONTINUE;
 	smfi_setpriv(ctx, NULL);
 	milter_message_end(s);
-	config_release(s->cfg);
+	runtime_release(s->rt);
 	free(s);
 	__atomic_sub_fetch(&milter_nsessions, 1, __ATOMIC_RELAXED);
 	return SMFIS_CONTINUE;
@@ -208,6 +315,8 @@ static struct smfiDesc milter_desc = {
     .xxfi_connect = milter_connect,
     .xxfi_envfrom = milter_envfrom,
     .xxfi_header = milter_header,
+    .xxfi_eoh = milter_eoh,
+    .xxfi_body = milter_body,
     .xxfi_eom = milter_eom,
     .xxfi_abort = milter_abort,
     .xxfi_close = milter_close,
@@ -327,6 +436,14 @@ milter_listen(const struct config *cfg, char *why, size_t whylen)
 	if (spec.kind != SOCKSPEC_UNIX)
 		return 0;
 	return milter_unix_perms(cfg, spec.path, why, whylen);
+}
+
+/* milter_setup - what every message works with */
+void
+milter_setup(struct judge *judge, struct signer *signer)
+{
+	milter_judge = judge;
+	milter_signer = signer;
 }
 
 /* milter_unlink_socket - remove our unix socket file */

@@ -8,10 +8,10 @@
  *	libmilter calls back for each step of each SMTP session; the
  *	callbacks are a few lines each that hand the data to the message
  *	module and turn its decision into protocol replies.  A session
- *	(connection) holds a reference to the configuration snapshot that
- *	was current when it connected, so a reload never changes the rules
- *	in the middle of a session.  A message context is created at MAIL
- *	FROM and freed exactly once: at the end of the message, at an abort
+ *	(connection) holds a reference to the runtime (configuration and
+ *	keys, runtime.h) that was current when it connected, so a reload never
+ *changes the rules in the middle of a session.  A message context is created at
+ *MAIL FROM and freed exactly once: at the end of the message, at an abort
  *	(RSET, or the MTA giving up) or when the connection closes.
  *	Debian's libmilter runs a pool of worker threads, not a thread per
  *	connection: all session state hangs off the libmilter context.
@@ -37,6 +37,8 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "judge.h"
+#include "signer.h"
 
 struct milter_counts {
 	long sessions;  /* sessions open now */
@@ -50,6 +52,12 @@ struct milter_counts {
  * socket file is replaced.  Call before dropping privileges.
  */
 int milter_listen(const struct config *cfg, char *why, size_t whylen);
+
+/*
+ * milter_setup - the judge and the signer every message works with;
+ * borrowed until milter_run() returned.  Call before milter_run().
+ */
+void milter_setup(struct judge *judge, struct signer *signer);
 
 /*
  * milter_run - serve until milter_stop() or a libmilter failure.  It may
