@@ -36,7 +36,7 @@ world_step "sessions ending at every stage"
 	>"$W/tmp/abort.txt" 2>&1 || world_fail "smtpabort: $(cat "$W/tmp/abort.txt")"
 assert_grep "$W/tmp/abort.txt" '^DONE 7$'
 world_sink_wait 2
-world_log_wait "$log" 'event=message .*action=pass'
+world_log_wait "$log" 'event=message .*action=sign'
 sleep 0.5
 assert_eq 2 "$(grep -c 'event=message ' "$log")" \
 	"decision lines (only the two completed messages)"

@@ -49,7 +49,7 @@ world_log_wait "$log" 'event=stopping'
 wait "$client" || true
 assert_grep "$W/tmp/slow.txt" '^RESULT accepted$' "the paused session"
 world_sink_wait 1
-world_log_wait "$log" 'event=message .*env_domain=good\.test .*action=pass'
+world_log_wait "$log" 'event=message .*env_domain=good\.test .*action=sign selector=prezent-a'
 # The drain ends by itself once Postfix closes the session; a second TERM
 # now would force the stop (and cut the session) instead.
 world_wait 15 _world_gone "$pid" ||

@@ -1,8 +1,9 @@
 #!/bin/bash
-# passthrough.sh - a message relayed through Postfix and relaygate reaches
-# the sink unchanged (only Postfix's own Received header is added), and
+# passthrough.sh - mail from a client outside the scope (scope.outside =
+# "pass") reaches the sink unchanged (only Postfix's own Received header is
+# added), even from a configured domain: never signed, never tagged.
 # relaygate's decision line names it by Postfix's queue id, with both
-# domains and action=pass.
+# domains, scope=out and action=pass.
 #
 # Run as root: bash tests/e2e/passthrough.sh   (exit 0 = pass)
 set -euo pipefail
@@ -22,7 +23,11 @@ strip_first_received() {
 
 world_dns_start
 world_sink_start
-world_relaygate_start
+# The world's clients connect from 127.0.0.1: a scope without loopback and
+# without SASL leaves them outside.
+sed 's|^relay: {|scope: { networks = [ "192.0.2.0/24" ]; sasl = false; };\nrelay: {|' \
+	"$WORLD_HOME/relaygate-test.conf" >"$W/tmp/outside.conf"
+world_relaygate_start "$W/tmp/outside.conf"
 world_postfix_start relay
 
 world_step "a message with an awkward body goes through unchanged"
@@ -52,8 +57,8 @@ qid=$(grep -oE 'with E?SMTP id [0-9A-Za-z]+' "$W/tmp/received.eml" |
 log="$W/log/relaygate.log"
 world_log_wait "$log" "event=message queue_id=$qid "
 line=$(grep -E "event=message queue_id=$qid " "$log")
-for field in client=127.0.0.1 env_domain=good.test from_domain=good.test \
-	action=pass; do
+for field in client=127.0.0.1 scope=out env_domain=good.test \
+	from_domain=good.test action=pass; do
 	[[ " $line " == *" $field "* ]] ||
 		world_fail "decision line lacks $field: $line"
 done
@@ -63,5 +68,5 @@ world_step "a bounce (null sender) passes too; its line has no env domain"
 world_smtp_send --from '' --header-from 'MAILER-DAEMON@good.test'
 assert_smtp RESULT accepted
 world_sink_wait 2
-world_log_wait "$log" 'event=message .*env_domain="" from_domain=good.test action=pass env_note="null sender"'
+world_log_wait "$log" 'event=message .*scope=out env_domain="" from_domain=good.test action=pass .*env_note="null sender"'
 world_log "passthrough: OK"

@@ -41,7 +41,7 @@ kill -0 "$pid" 2>/dev/null || world_fail "relaygate died on a broken reload"
 
 world_step "the old configuration still serves mail"
 send_one
-world_log_wait "$log" '^ts=[^ ]+ level=info event=message .*action=pass'
+world_log_wait "$log" '^ts=[^ ]+ level=info event=message .*action=sign'
 assert_eq 2 "$(grep -c 'event=message ' "$log")" "logfmt decision lines"
 
 world_step "a valid change (JSON logs) applies on reload"
@@ -49,7 +49,7 @@ sed 's/format = "logfmt";/format = "json";/' "$W/tmp/good.conf" >"$conf"
 world_relaygate_signal USR1
 world_log_wait "$log" '"event":"reload","status":"ok"'
 send_one
-world_log_wait "$log" '^\{"ts":"[^"]+","level":"info","event":"message",.*"action":"pass"'
+world_log_wait "$log" '^\{"ts":"[^"]+","level":"info","event":"message",.*"action":"sign"'
 
 world_step "a restart-only change is reported and not applied"
 sed -i 's|socket = "unix:|socket = "unix:/nonexistent|' "$conf"

@@ -42,7 +42,7 @@ world_sink_wait 1 15
 world_queue_wait outbox '' 0 15
 [[ -n $(world_sink_find "$token") ]] ||
 	world_fail "the delivered message is not the deferred one"
-world_log_wait "$W/log/relaygate.log" 'event=message .*env_domain=good\.test .*action=pass'
+world_log_wait "$W/log/relaygate.log" 'event=message .*env_domain=good\.test .*action=sign selector=prezent-a'
 # A duplicate would show up within a flush cycle; give it one.
 world_outbox_flush
 sleep 1
