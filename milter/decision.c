@@ -78,7 +78,7 @@ decision_log(const struct decision_facts *f)
 		                    sizeof(dkim));
 	decision_dmarc(f, dmarc, sizeof(dmarc));
 	decision_cache(f, cache, sizeof(cache), ms, sizeof(ms));
-	if (f->d->sign_selector >= 0 && f->d->rcode[0] == '\0')
+	if (f->d->sign_selector >= 0 && !policy_refuses(f->d))
 		selector = f->cfg->dkim_selectors[f->d->sign_selector].name;
 	log_event(LOG_LEVEL_INFO, "message", "queue_id",
 	          f->queue_id ? f->queue_id : "", "client", f->client, "scope",
@@ -90,7 +90,7 @@ decision_log(const struct decision_facts *f)
 	          dmarc[0] ? dmarc : NULL, "reason",
 	          f->failure[0] ? f->failure : f->d->reason, "cache",
 	          cache[0] ? cache : NULL, "check_ms", cache[0] ? ms : NULL,
-	          "reply", f->d->rcode[0] ? f->d->reply : NULL, "env_note",
-	          f->env_note[0] ? f->env_note : NULL, "from_note",
+	          "reply", policy_refuses(f->d) ? f->d->reply : NULL,
+	          "env_note", f->env_note[0] ? f->env_note : NULL, "from_note",
 	          f->from_note[0] ? f->from_note : NULL, (const char *) NULL);
 }

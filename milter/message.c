@@ -377,7 +377,7 @@ message_eoh(struct message *msg, const char *queue_id,
 	if (msg->decided)
 		return MESSAGE_CONTINUE;
 	message_decide(msg);
-	if (msg->d.rcode[0] != '\0') {
+	if (policy_refuses(&msg->d)) {
 		message_log(msg, queue_id);
 		return message_refusal(&msg->d, reply);
 	}

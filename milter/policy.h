@@ -126,6 +126,13 @@ void policy_decide(const struct config *cfg, const struct policy_input *in,
 int policy_envelope(const struct config *cfg, const struct policy_input *in,
                     struct policy_decision *out);
 
+/* policy_refuses - does the decision refuse the message (4xx or 5xx)? */
+static inline int
+policy_refuses(const struct policy_decision *d)
+{
+	return d->action == POLICY_DEFER || d->action == POLICY_REJECT;
+}
+
 /* policy_action_name - "pass", "sign", "tag", ... */
 const char *policy_action_name(enum policy_action action);
 
