@@ -34,38 +34,58 @@ SAMPLES=(
 	"configured customer|alice@good.test|Alice <alice@good.test>"
 	"SPF lacks the relay|info@nospf.test|Info <info@nospf.test>"
 	"DKIM not delegated|sales@nodkim.test|Sales <sales@nodkim.test>"
+	"only prezent-b|news@onlyb.test|News <news@onlyb.test>"
 	"nothing configured|bob@bare.test|bob@bare.test"
 	"bounce (null sender)||MAILER-DAEMON@good.test"
 	"envelope != From|bounces@good.test|News <news@nospf.test>"
+	"DNS unreachable|info@slow.test|Info <info@slow.test>"
 )
 
-# demo_send LABEL FROM HEADER_FROM - send one sample, print one result line
+# demo_decision N - relaygate's Nth decision line (waits a little for it)
+demo_decision() {
+	world_wait 5 _demo_has "$1" || true
+	grep -E 'relaygate\[[0-9]+\]: .*event=message ' "$W/log/syslog" |
+		sed -n "${1}p"
+}
+_demo_has() {
+	(($(grep -cE 'relaygate\[[0-9]+\]: .*event=message ' \
+		"$W/log/syslog") >= $1))
+}
+
+# demo_field LINE KEY - a logfmt value (quotes removed)
+demo_field() {
+	grep -oE "(^| )$2=(\"[^\"]*\"|[^ ]*)" <<<"$1" | head -n 1 |
+		sed -E "s/^ ?$2=//; s/^\"//; s/\"\$//"
+}
+
+ndecisions=0
+# demo_send LABEL FROM HEADER_FROM - send one sample, print what happened
 demo_send() {
-	local label=$1 from=$2 hfrom=$3 file qid action dkim status
+	local label=$1 from=$2 hfrom=$3 file line what dkim tag
 	world_smtp_send --from "$from" --header-from "$hfrom" \
 		--subject "relaygate demo: $label"
-	status=$(world_smtp_code RESULT)
-	if [[ $status != accepted ]]; then
-		printf '  %-22s %-20s %s\n' "$label" "${from:-<>}" \
-			"refused: $(awk '$1 != "TOKEN" && $1 != "RESULT"' \
-				"$WORLD_SMTP" | tail -n 1)"
-		return
+	ndecisions=$((ndecisions + 1))
+	line=$(demo_decision "$ndecisions")
+	what="$(demo_field "$line" action)"
+	[[ -z $(demo_field "$line" selector) ]] ||
+		what="$what with $(demo_field "$line" selector)"
+	if [[ $(world_smtp_code RESULT) != accepted ]]; then
+		printf '  %-21s %-19s refused: %s\n' "$label" "${from:-<>}" \
+			"$(awk '$1 != "TOKEN" && $1 != "RESULT"' "$WORLD_SMTP" |
+				tail -n 1 | cut -d' ' -f2-)"
+	else
+		world_wait 5 test -n "$(world_sink_find "$WORLD_TOKEN")" || true
+		file=$(world_sink_find "$WORLD_TOKEN")
+		dkim=$(world_sink_message "$file" |
+			"$WORLD_PY" "$WORLD_HOME/py/dkimtool.py" verify 2>&1 |
+			head -n 1) || true
+		tag=$(world_sink_message "$file" --headers |
+			sed -n 's/^X-Relaygate-Status: //p') || true
+		printf '  %-21s %-19s delivered: %s; receiver sees %s\n' \
+			"$label" "${from:-<>}" "$what" "$dkim"
+		[[ -z $tag ]] || printf '  %42s X-Relaygate-Status: %s\n' "" "$tag"
 	fi
-	world_wait 5 test -n "$(world_sink_find "$WORLD_TOKEN")" || true
-	file=$(world_sink_find "$WORLD_TOKEN")
-	[[ -n $file ]] || { printf '  %-22s %-20s %s\n' "$label" \
-		"${from:-<>}" "accepted but not delivered (yet)"; return; }
-	# The relay's queue id, from the Received header Postfix added.
-	qid=$(world_sink_message "$file" --headers |
-		grep -oE 'with E?SMTP id [0-9A-Z]+' | awk 'NR==1{print $NF}') || true
-	world_wait 3 grep -q "queue_id=$qid " "$W/log/syslog" || true
-	action=$(grep -oE "queue_id=$qid .*action=[a-z]+" "$W/log/syslog" |
-		grep -oE 'action=[a-z]+' | tail -n 1) || true
-	dkim=$(world_sink_message "$file" |
-		"$WORLD_PY" "$WORLD_HOME/py/dkimtool.py" verify 2>&1 |
-		head -n 1) || true
-	printf '  %-22s %-20s delivered, relaygate %s, %s\n' "$label" \
-		"${from:-<>}" "${action:-(no decision logged)}" "$dkim"
+	printf '  %42s why: %s\n' "" "$(demo_field "$line" reason)"
 }
 
 world_step "starting the world: DNS root, customer zones, sink"
@@ -80,15 +100,17 @@ world_postfix_start relay
 echo
 echo "Sending one message per sample customer through the relay:"
 echo
-printf '  %-22s %-20s %s\n' "sample" "MAIL FROM" "what happened"
+printf '  %-21s %-19s %s\n' "sample" "MAIL FROM" "what happened"
 for sample in "${SAMPLES[@]}"; do
 	IFS='|' read -r label from hfrom <<<"$sample"
 	demo_send "$label" "$from" "$hfrom"
 done
 echo
-echo "relaygate's log (syslog, facility mail):"
-grep -oE 'relaygate\[[0-9]+\]: .*' "$W/log/syslog" | sed 's/^/  /'
+echo "relaygate's decision lines (syslog, facility mail):"
+grep -oE 'relaygate\[[0-9]+\]: .*event=message .*' "$W/log/syslog" |
+	sed 's/^/  /'
 echo
-echo "This release passes every message unchanged and logs one decision"
-echo "line per message; signing, tagging and deferring come with the SPF,"
-echo "DKIM and policy modules."
+echo "With the shipped policy, SPF or DKIM alone missing tags the message;"
+echo "both missing defers it once the domain's grace period (7 days from"
+echo "when relaygate first saw it misconfigured) is over; DNS trouble defers."
+echo "See conf/relaygate.conf, section policy."

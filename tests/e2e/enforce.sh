@@ -164,8 +164,8 @@ has action=tag problem=dkim spf=pass dkim=prezent-a:missing,prezent-b:missing
 [[ $LINE != *' selector='* ]] || world_fail "unsigned, yet a selector: $LINE"
 
 world_step "only prezent-b delegated: signed with prezent-b"
-deliver --from a@enf-onlyb.test
-signed enf-onlyb.test prezent-b
+deliver --from a@onlyb.test
+signed onlyb.test prezent-b
 nostatus
 has action=sign selector=prezent-b dkim=prezent-a:missing,prezent-b:delegated
 
