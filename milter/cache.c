@@ -33,7 +33,7 @@
 #include "util.h"
 
 #define CACHE_MAGIC 0x0045484341434752ULL /* "RGCACHE\0" little-endian */
-#define CACHE_LAYOUT_VERSION 1
+#define CACHE_LAYOUT_VERSION 2
 #define CACHE_STRIPES 64
 #define CACHE_STRIPES_OFFSET 4096
 #define CACHE_PAGES_OFFSET 8192
@@ -196,10 +196,9 @@ cache_sipround(uint64_t v[4])
 static uint64_t
 cache_hash(const uint64_t seed[2], const char *s, size_t len)
 {
-	uint64_t v[4] = {seed[0] ^ 0x736f6d6570736575ULL,
-	                 seed[1] ^ 0x646f72616e646f6dULL,
-	                 seed[0] ^ 0x6c7967656e657261ULL,
-	                 seed[1] ^ 0x7465646279746573ULL};
+	uint64_t v[4] = {
+	    seed[0] ^ 0x736f6d6570736575ULL, seed[1] ^ 0x646f72616e646f6dULL,
+	    seed[0] ^ 0x6c7967656e657261ULL, seed[1] ^ 0x7465646279746573ULL};
 	uint64_t m, last = (uint64_t) len << 56;
 	size_t i;
 
@@ -247,30 +246,48 @@ cache_key_init(const struct cache *c, const char *domain, struct cache_key *k)
 	return 0;
 }
 
-/* cache_mix - fold words [from, from + n) into a running checksum */
-static uint64_t
-cache_mix(uint64_t h, const uint64_t *w, size_t from, size_t n)
+/* cache_mix1 - fold one word into one lane */
+static inline uint64_t
+cache_mix1(uint64_t h, uint64_t w)
 {
-	for (size_t i = from; i < from + n; i++) {
-		h = (h ^ w[i]) * 0x9e3779b97f4a7c15ULL;
-		h ^= h >> 32;
-	}
-	return h;
+	h = (h ^ w) * 0x9e3779b97f4a7c15ULL;
+	return h ^ (h >> 32);
+}
+
+/*
+ * cache_mix - fold words [from, from + n) into a running checksum of four
+ * lanes: word i of the range goes to lane i % 4, so the multiplications of
+ * neighbouring words do not wait for each other.
+ */
+static inline void
+cache_mix(uint64_t h[4], const uint64_t *w, size_t from, size_t n)
+{
+	size_t i = 0;
+
+	for (; i + 4 <= n; i += 4)
+		for (size_t l = 0; l < 4; l++)
+			h[l] = cache_mix1(h[l], w[from + i + l]);
+	for (size_t l = 0; i < n; i++, l++)
+		h[l] = cache_mix1(h[l], w[from + i]);
 }
 
 /* cache_checksum - 32-bit check of the used words of a record */
 static uint32_t
 cache_checksum(const union cache_words *u)
 {
-	uint64_t h = 0x243f6a8885a308d3ULL;
+	uint64_t h[4] = {0x243f6a8885a308d3ULL, 0x13198a2e03707344ULL,
+	                 0xa4093822299f31d0ULL, 0x082efa98ec4e6c89ULL};
+	uint64_t x;
 
-	h = cache_mix(h, u->w, 0, CACHE_DOMAIN_WORD);
-	h = cache_mix(h, u->w, CACHE_DOMAIN_WORD, (u->im.domain_len + 7) / 8);
-	h = cache_mix(h, u->w, CACHE_PAYLOAD_WORD, (u->im.payload_len + 7) / 8);
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdULL;
-	h ^= h >> 33;
-	return (uint32_t) (h ^ (h >> 32));
+	cache_mix(h, u->w, 0, CACHE_DOMAIN_WORD);
+	cache_mix(h, u->w, CACHE_DOMAIN_WORD, (u->im.domain_len + 7) / 8);
+	cache_mix(h, u->w, CACHE_PAYLOAD_WORD, (u->im.payload_len + 7) / 8);
+	x = h[0] ^ cache_rotl(h[1], 16) ^ cache_rotl(h[2], 32) ^
+	    cache_rotl(h[3], 48);
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdULL;
+	x ^= x >> 33;
+	return (uint32_t) (x ^ (x >> 32));
 }
 
 /* cache_words_in - atomic loads of slot words [from, from + n) */
@@ -352,7 +369,8 @@ cache_slot_read(const struct cache_slot *s, const struct cache_key *k,
 			cache_backoff(i);
 			continue;
 		}
-		if (r == CACHE_LOAD_OK && (uint32_t) (w1 >> 32) != cache_checksum(u))
+		if (r == CACHE_LOAD_OK &&
+		    (uint32_t) (w1 >> 32) != cache_checksum(u))
 			return CACHE_LOAD_CORRUPT;
 		return r;
 	}
@@ -547,8 +565,8 @@ cache_lookup(const struct cache *c, const struct cache_key *k,
 		for (unsigned w = 0; w < CACHE_WAYS; w++) {
 			enum cache_load r;
 
-			if (atomic_load_explicit(&p->b.tag[w],
-			                         memory_order_relaxed) != k->tag)
+			if (atomic_load_explicit(
+			        &p->b.tag[w], memory_order_relaxed) != k->tag)
 				continue;
 			r = cache_slot_read(&p->s[w], k, u);
 			if (r == CACHE_LOAD_OK) {
@@ -607,10 +625,13 @@ cache_image_new(union cache_words *u, const struct cache_key *k)
 	memcpy(u->im.domain, k->name, k->len);
 }
 
-/* cache_get - lock-free lookup; see cache.h */
-enum cache_status
-cache_get(struct cache *c, const char *domain, int64_t now,
-          struct cache_record *out)
+/*
+ * cache_read - lock-free lookup; counted reads (cache_get) update the
+ * statistics and the CLOCK reference bit, a peek does neither.
+ */
+static enum cache_status
+cache_read(struct cache *c, const char *domain, int64_t now,
+           struct cache_record *out, int counted)
 {
 	static const enum cache_stat stat[] = {
 	    [CACHE_MISS] = CACHE_STAT_MISSES,
@@ -634,24 +655,43 @@ cache_get(struct cache *c, const char *domain, int64_t now,
 	if (r != CACHE_LOAD_OK) {
 		if (r == CACHE_LOAD_BUSY || r == CACHE_LOAD_CORRUPT)
 			cache_stat(c, CACHE_STAT_UNREADABLE);
-		cache_stat(c, CACHE_STAT_MISSES);
+		if (counted)
+			cache_stat(c, CACHE_STAT_MISSES);
 		if (out != NULL)
 			out->domain[0] = '\0';
 		return CACHE_MISS;
 	}
-	if (!c->readonly) {
+	if (counted && !c->readonly) {
 		struct cache_bucket *b = &c->pages[bucket].b;
 		uint8_t bit = (uint8_t) (1U << way);
 
-		if (!(atomic_load_explicit(&b->ref, memory_order_relaxed) & bit))
+		if (!(atomic_load_explicit(&b->ref, memory_order_relaxed) &
+		      bit))
 			atomic_fetch_or_explicit(&b->ref, bit,
 			                         memory_order_relaxed);
 	}
 	st = cache_classify(&u.im, now);
-	cache_stat(c, stat[st]);
+	if (counted)
+		cache_stat(c, stat[st]);
 	if (out != NULL)
 		cache_record_fill(out, &u);
 	return st;
+}
+
+/* cache_get - a counted lookup; see cache.h */
+enum cache_status
+cache_get(struct cache *c, const char *domain, int64_t now,
+          struct cache_record *out)
+{
+	return cache_read(c, domain, now, out, 1);
+}
+
+/* cache_peek - an uncounted lookup; see cache.h */
+enum cache_status
+cache_peek(struct cache *c, const char *domain, int64_t now,
+           struct cache_record *out)
+{
+	return cache_read(c, domain, now, out, 0);
 }
 
 /*
@@ -667,12 +707,13 @@ cache_find_locked(const struct cache *c, const struct cache_key *k,
 		const struct cache_bucket *b = &c->pages[k->b[i]].b;
 
 		for (unsigned w = 0; w < CACHE_WAYS; w++) {
-			if (atomic_load_explicit(&b->tag[w],
-			                         memory_order_relaxed) != k->tag ||
+			if (atomic_load_explicit(
+			        &b->tag[w], memory_order_relaxed) != k->tag ||
 			    cache_slot_copy(&s[w], k, u) != CACHE_LOAD_OK)
 				continue;
 			if ((uint32_t) (atomic_load_explicit(
-			                    &s[w].seqsum, memory_order_relaxed) >>
+			                    &s[w].seqsum,
+			                    memory_order_relaxed) >>
 			                32) != cache_checksum(u))
 				cache_image_new(u, k);
 			*bucket = k->b[i];
@@ -783,7 +824,8 @@ cache_remove(struct cache *c, size_t bucket, unsigned way)
 
 	cache_clear_way(&p->b, &p->s[way], way);
 	atomic_store_explicit(
-	    &p->b.used, atomic_load_explicit(&p->b.used, memory_order_relaxed) - 1,
+	    &p->b.used,
+	    atomic_load_explicit(&p->b.used, memory_order_relaxed) - 1,
 	    memory_order_relaxed);
 }
 
@@ -834,6 +876,7 @@ cache_modify(struct cache *c, const char *domain, int create,
 struct cache_put_arg {
 	const struct cache_verdict *v;
 	int64_t now;
+	struct cache_record *out; /* may be NULL */
 };
 
 /* cache_put_edit - a new verdict over whatever history the record has */
@@ -860,15 +903,17 @@ cache_put_edit(union cache_words *u, int found, void *arg)
 		im->first_seen_bad = 0;
 	else if (a->v->grade == CACHE_BAD && im->first_seen_bad == 0)
 		im->first_seen_bad = a->now;
+	if (a->out != NULL)
+		cache_record_fill(a->out, u);
 	return CACHE_EDIT_WRITE;
 }
 
 /* cache_put - store a verdict; see cache.h */
 int
 cache_put(struct cache *c, const char *domain, const struct cache_verdict *v,
-          int64_t now)
+          int64_t now, struct cache_record *out)
 {
-	struct cache_put_arg a = {v, now};
+	struct cache_put_arg a = {v, now, out};
 
 	if (v->len > CACHE_PAYLOAD_MAX || (v->len > 0 && v->payload == NULL) ||
 	    v->state > UINT8_MAX || v->ttl < 0 || v->max_stale < 0)
@@ -1068,7 +1113,8 @@ cache_foreach(struct cache *c, cache_visit_fn fn, void *arg)
 		for (unsigned w = 0; w < CACHE_WAYS; w++) {
 			if (atomic_load_explicit(&p->b.tag[w],
 			                         memory_order_relaxed) == 0 ||
-			    cache_slot_read(&p->s[w], NULL, &u) != CACHE_LOAD_OK)
+			    cache_slot_read(&p->s[w], NULL, &u) !=
+			        CACHE_LOAD_OK)
 				continue;
 			cache_record_fill(r, &u);
 			n++;
@@ -1079,6 +1125,17 @@ cache_foreach(struct cache *c, cache_visit_fn fn, void *arg)
 done:
 	free(r);
 	return n;
+}
+
+/* cache_record_status - the status of a copy; see cache.h */
+enum cache_status
+cache_record_status(const struct cache_record *r, int64_t now)
+{
+	if (!r->has_verdict)
+		return CACHE_MISS;
+	return now < r->expires_at    ? CACHE_FRESH
+	       : now < r->stale_until ? CACHE_STALE
+	                              : CACHE_EXPIRED;
 }
 
 /* cache_stats - sizes and summed counters; see cache.h */
@@ -1181,7 +1238,8 @@ cache_init_locks(struct cache *c, char *why, size_t whylen)
 	int rc = pthread_mutexattr_init(&attr);
 
 	if (rc == 0)
-		rc = pthread_mutexattr_setpshared(&attr, PTHREAD_PROCESS_SHARED);
+		rc =
+		    pthread_mutexattr_setpshared(&attr, PTHREAD_PROCESS_SHARED);
 	if (rc == 0)
 		rc = pthread_mutexattr_setrobust(&attr, PTHREAD_MUTEX_ROBUST);
 	for (size_t b = 0; rc == 0 && b < c->nbuckets; b++)
@@ -1198,7 +1256,8 @@ cache_seed(uint64_t seed[2])
 {
 	if (getrandom(seed, 2 * sizeof(uint64_t), 0) !=
 	    (ssize_t) (2 * sizeof(uint64_t))) {
-		seed[0] = (uint64_t) util_monotonic_ms() * 0x9e3779b97f4a7c15ULL;
+		seed[0] =
+		    (uint64_t) util_monotonic_ms() * 0x9e3779b97f4a7c15ULL;
 		seed[1] = (uint64_t) getpid() ^ (uint64_t) util_realtime_s();
 	}
 }
@@ -1223,8 +1282,8 @@ cache_create(struct cache *c, int fd, mode_t mode, gid_t gid, char *why,
 	/* Reserve the memory now: a sparse segment would raise SIGBUS on
 	 * first touch when /dev/shm is full. */
 	if ((rc = posix_fallocate(fd, 0, (off_t) size)) != 0)
-		return util_why(why, whylen, "allocate %zu MiB: %s",
-		                size >> 20, strerror(rc));
+		return util_why(why, whylen, "allocate %zu MiB: %s", size >> 20,
+		                strerror(rc));
 	if (cache_map(c, fd, size, why, whylen) != 0)
 		return -1;
 	h = c->hdr;
@@ -1234,6 +1293,7 @@ cache_create(struct cache *c, int fd, mode_t mode, gid_t gid, char *why,
 	h->ways = CACHE_WAYS;
 	h->nbuckets = c->nbuckets;
 	cache_seed(h->seed);
+	memcpy(c->seed, h->seed, sizeof(c->seed));
 	h->created_at = util_realtime_s();
 	if (cache_init_locks(c, why, whylen) != 0)
 		return -1;
@@ -1250,7 +1310,8 @@ cache_incompatible(const struct cache_header *h, size_t size, size_t wanted,
                    char *buf, size_t buflen)
 {
 	if (size < CACHE_PAGES_OFFSET)
-		snprintf(buf, buflen, "segment of %zu bytes is too small", size);
+		snprintf(buf, buflen, "segment of %zu bytes is too small",
+		         size);
 	else if (atomic_load_explicit(&h->magic, memory_order_acquire) !=
 	         CACHE_MAGIC)
 		snprintf(buf, buflen, "no relaygate cache header");
@@ -1263,11 +1324,12 @@ cache_incompatible(const struct cache_header *h, size_t size, size_t wanted,
 		snprintf(buf, buflen, "record size %u, expected %zu",
 		         h->slot_bytes, sizeof(struct cache_slot));
 	else if (h->nbuckets < 2 || cache_segment_bytes(h->nbuckets) != size)
-		snprintf(buf, buflen, "segment size %zu does not match its header",
-		         size);
+		snprintf(buf, buflen,
+		         "segment size %zu does not match its header", size);
 	else if (wanted != 0 && h->nbuckets != wanted)
 		snprintf(buf, buflen, "capacity %zu, configured %zu",
-		         (size_t) h->nbuckets * CACHE_WAYS, wanted * CACHE_WAYS);
+		         (size_t) h->nbuckets * CACHE_WAYS,
+		         wanted * CACHE_WAYS);
 	else if (atomic_load_explicit(&h->retired, memory_order_relaxed))
 		snprintf(buf, buflen, "segment was retired");
 	else
@@ -1319,8 +1381,9 @@ cache_attach(struct cache *c, int fd, const struct stat *st,
 	if (bad == NULL) {
 		c->nbuckets = c->hdr->nbuckets;
 		memcpy(c->seed, c->hdr->seed, sizeof(c->seed));
-		return a->flags ? 0 : cache_adopt_mode(fd, st, a->mode, a->gid,
-		                                       why, whylen);
+		return a->flags ? 0
+		                : cache_adopt_mode(fd, st, a->mode, a->gid, why,
+		                                   whylen);
 	}
 	if (a->flags)
 		return util_why(why, whylen, "cache segment %s: %s", a->name,
@@ -1380,8 +1443,8 @@ cache_open_once(struct cache *c, struct cache_open_arg *a, char *why,
 	} else if (st.st_nlink == 0) {
 		rc = 1; /* unlinked by a re-creator meanwhile */
 	} else if (st.st_size == 0 && a->flags) {
-		rc = util_why(why, whylen, "cache segment %s is empty",
-		              a->name);
+		rc =
+		    util_why(why, whylen, "cache segment %s is empty", a->name);
 	} else if (st.st_size == 0) {
 		rc = cache_create(c, fd, a->mode, a->gid, why, whylen);
 		if (rc != 0 && ftruncate(fd, 0) != 0)
@@ -1390,7 +1453,10 @@ cache_open_once(struct cache *c, struct cache_open_arg *a, char *why,
 	} else {
 		rc = cache_attach(c, fd, &st, a, why, whylen);
 	}
-	close(fd); /* releases the flock; the mapping stays */
+	/* Unlock explicitly: the mapping keeps the open file description,
+	 * and with it the flock, alive after close(2). */
+	flock(fd, LOCK_UN);
+	close(fd);
 	return rc;
 }
 
@@ -1467,7 +1533,8 @@ cache_destroy(const char *name, char *why, size_t whylen)
 		return -1;
 	c = cache_open(name, 0, 0, (gid_t) -1, CACHE_ATTACH, NULL, 0);
 	if (c != NULL)
-		atomic_store_explicit(&c->hdr->retired, 1, memory_order_relaxed);
+		atomic_store_explicit(&c->hdr->retired, 1,
+		                      memory_order_relaxed);
 	cache_close(c);
 	if (shm_unlink(name) != 0 && errno != ENOENT)
 		return util_why(why, whylen, "unlink %s: %s", name,

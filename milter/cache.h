@@ -137,8 +137,8 @@ struct cache_verdict {
 /* A consistent copy of one record. */
 struct cache_record {
 	char domain[DOMAIN_SIZE];
-	int has_verdict;   /* 0: history only; payload_len is 0 */
-	unsigned state;    /* as last put (or loaded) */
+	int has_verdict; /* 0: history only; payload_len is 0 */
+	unsigned state;  /* as last put (or loaded) */
 	size_t payload_len;
 	unsigned char payload[CACHE_PAYLOAD_MAX]; /* bytes past len: junk */
 	int64_t checked_at;     /* last cache_put(); 0: never */
@@ -208,13 +208,22 @@ enum cache_status cache_get(struct cache *c, const char *domain, int64_t now,
                             struct cache_record *out);
 
 /*
+ * cache_peek - cache_get() that leaves no trace: no statistics, no CLOCK
+ * reference (a second look, e.g. by a single-flight leader).
+ */
+enum cache_status cache_peek(struct cache *c, const char *domain, int64_t now,
+                             struct cache_record *out);
+
+/*
  * cache_put - store a verdict checked at "now": expires_at = now + ttl,
  * stale_until = expires_at + max_stale.  Counters, last_seen and the
  * first_seen_bad of a CACHE_BAD or CACHE_TEMP verdict carry over; a
- * refresh claim is released.  May evict.
+ * refresh claim is released.  May evict.  out (may be NULL) receives the
+ * record as stored, first_seen_bad included.
  */
 int cache_put(struct cache *c, const char *domain,
-              const struct cache_verdict *v, int64_t now);
+              const struct cache_verdict *v, int64_t now,
+              struct cache_record *out);
 
 /*
  * cache_count - add one to counter "action" (< CACHE_COUNTERS) of the
@@ -233,8 +242,7 @@ int cache_count(struct cache *c, const char *domain, unsigned action,
  * ENOENT: that is a miss; use single flight).  A claimer that dies
  * blocks refreshes only until its claim expires.
  */
-int cache_claim(struct cache *c, const char *domain, int64_t now,
-                int64_t hold);
+int cache_claim(struct cache *c, const char *domain, int64_t now, int64_t hold);
 
 /*
  * cache_flush - drop the verdict of one domain so that the next lookup
@@ -264,6 +272,13 @@ typedef int (*cache_visit_fn)(const struct cache_record *r, void *arg);
  * number visited.
  */
 size_t cache_foreach(struct cache *c, cache_visit_fn fn, void *arg);
+
+/*
+ * cache_record_status - what cache_get() would report for a copied
+ * record at now (MISS for history without a verdict)
+ */
+enum cache_status cache_record_status(const struct cache_record *r,
+                                      int64_t now);
 
 /* cache_stats - sizes and counters; entries is a sum over all buckets */
 void cache_stats(struct cache *c, struct cache_stats *out);

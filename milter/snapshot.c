@@ -267,21 +267,24 @@ static int
 snapshot_frame(const unsigned char *buf, size_t len, size_t *count,
                int64_t *saved_at, char *why, size_t whylen)
 {
-	const unsigned char *t = buf + len - SNAPSHOT_TRAILER;
+	const unsigned char *t;
 	uint32_t version;
 
-	if (len < SNAPSHOT_HEADER || memcmp(buf, SNAPSHOT_MAGIC, 8) != 0)
+	if (len < 8 || memcmp(buf, SNAPSHOT_MAGIC, 8) != 0)
 		return util_why(why, whylen, "not a relaygate state file");
+	if (len < SNAPSHOT_HEADER + SNAPSHOT_TRAILER)
+		return util_why(why, whylen, "truncated (%zu bytes)", len);
 	version = (uint32_t) snapshot_get(buf + 8, 4);
 	if (version != SNAPSHOT_VERSION)
-		return util_why(why, whylen, "state file version %u, expected %d",
-		                version, SNAPSHOT_VERSION);
+		return util_why(why, whylen,
+		                "state file version %u, expected %d", version,
+		                SNAPSHOT_VERSION);
 	if (snapshot_get(buf + 12, 4) != CACHE_COUNTERS)
-		return util_why(why, whylen, "%u counters per record, expected %d",
-		                (unsigned) snapshot_get(buf + 12, 4),
-		                CACHE_COUNTERS);
-	if (len < SNAPSHOT_HEADER + SNAPSHOT_TRAILER ||
-	    memcmp(t + 16, SNAPSHOT_END, 8) != 0)
+		return util_why(
+		    why, whylen, "%u counters per record, expected %d",
+		    (unsigned) snapshot_get(buf + 12, 4), CACHE_COUNTERS);
+	t = buf + len - SNAPSHOT_TRAILER;
+	if (memcmp(t + 16, SNAPSHOT_END, 8) != 0)
 		return util_why(why, whylen, "truncated (no end marker)");
 	if (snapshot_fnv(SNAPSHOT_FNV_BASIS, buf, len - 16) !=
 	    snapshot_get(t + 8, 8))
@@ -296,8 +299,8 @@ snapshot_frame(const unsigned char *buf, size_t len, size_t *count,
  * (the validating pass).  Returns the number of records or -1.
  */
 static long
-snapshot_walk(struct cache *c, const unsigned char *buf, size_t len,
-              char *why, size_t whylen)
+snapshot_walk(struct cache *c, const unsigned char *buf, size_t len, char *why,
+              size_t whylen)
 {
 	const unsigned char *p = buf + SNAPSHOT_HEADER;
 	const unsigned char *end = buf + len - SNAPSHOT_TRAILER;
@@ -306,7 +309,8 @@ snapshot_walk(struct cache *c, const unsigned char *buf, size_t len,
 
 	while (p < end) {
 		if ((p = snapshot_record(p, end, &r)) == NULL)
-			return util_why(why, whylen, "record %ld is corrupt", n);
+			return util_why(why, whylen, "record %ld is corrupt",
+			                n);
 		if (c != NULL && cache_merge(c, &r) != 0)
 			return util_why(why, whylen, "merging %s: %s", r.domain,
 			                strerror(errno));
@@ -338,8 +342,8 @@ snapshot_load(struct cache *c, const char *path, struct snapshot_info *info,
 	                   sizeof(reason)) == 0 &&
 	    (n = snapshot_walk(NULL, buf, len, reason, sizeof(reason))) >= 0 &&
 	    (size_t) n != count) {
-		snprintf(reason, sizeof(reason), "%ld records, trailer says %zu",
-		         n, count);
+		snprintf(reason, sizeof(reason),
+		         "%ld records, trailer says %zu", n, count);
 		n = -1;
 	}
 	if (n >= 0)
