@@ -26,8 +26,22 @@ verdict_state_name(enum verdict_state state)
 }
 
 /*
+ * verdict_cut - mark a text that snprintf() had to cut (n bytes wanted)
+ * with "..." at its end.
+ */
+static void
+verdict_cut(char *buf, size_t size, int n)
+{
+	if (n >= 0 && (size_t) n < size)
+		return;
+	if (size >= 4)
+		memcpy(buf + size - 4, "...", 4);
+}
+
+/*
  * verdict_detail - copy the part of "name=word (detail)" between the first
- * "(" and the last ")" (or all of text without them), cut to fit.
+ * "(" and the last ")" (or all of text without them), cut to fit.  A part
+ * whose own text was cut before its ")" gives what follows the "(".
  */
 static void
 verdict_detail(const char *text, char *out, size_t size)
@@ -36,7 +50,9 @@ verdict_detail(const char *text, char *out, size_t size)
 	const char *close = strrchr(text, ')');
 	size_t len;
 
-	if (open != NULL && close != NULL && close > open)
+	if (open != NULL && (close == NULL || close < open))
+		close = open + strlen(open);
+	if (open != NULL)
 		text = open + 1;
 	else
 		close = text + strlen(text);
@@ -84,8 +100,10 @@ verdict_dkim(const struct check_result *r, struct verdict *v)
 {
 	int worst = -1;
 
-	v->nselectors = (uint8_t) r->ndkim;
-	for (size_t i = 0; i < r->ndkim; i++) {
+	v->nselectors =
+	    (uint8_t) (r->ndkim < CONFIG_MAX_SELECTORS ? r->ndkim
+	                                               : CONFIG_MAX_SELECTORS);
+	for (size_t i = 0; i < v->nselectors; i++) {
 		v->dkim_state[i] = (uint8_t) r->dkim[i].state;
 		if (r->dkim[i].usable)
 			v->dkim_usable |= (uint8_t) (1u << i);
@@ -162,12 +180,18 @@ verdict_spf_temporary(const struct verdict *v)
 	return v->spf_result == SPF_CHECK_TEMPERROR;
 }
 
-/* verdict_dkim_temporary - nothing usable and something unknown */
+/*
+ * verdict_dkim_temporary - nothing usable and something unknown; a
+ * temporary verdict without selectors (a check that did not finish) knows
+ * nothing of DKIM.
+ */
 int
 verdict_dkim_temporary(const struct verdict *v)
 {
 	if (v->dkim_usable != 0)
 		return 0;
+	if (v->nselectors == 0)
+		return v->state == VERDICT_TEMPORARY;
 	for (size_t i = 0; i < v->nselectors; i++)
 		if (v->dkim_state[i] == DKIM_CHECK_TEMPERROR)
 			return 1;
@@ -201,10 +225,13 @@ verdict_signing_selector(const struct verdict *v, int preferred)
 void
 verdict_spf_text(const struct verdict *v, char *buf, size_t size)
 {
-	snprintf(buf, size, "spf=%s%s%s%s",
-	         spf_check_result_name((enum spf_check_result) v->spf_result),
-	         v->spf_detail[0] ? " (" : "", v->spf_detail,
-	         v->spf_detail[0] ? ")" : "");
+	int n = snprintf(
+	    buf, size, "spf=%s%s%s%s",
+	    spf_check_result_name((enum spf_check_result) v->spf_result),
+	    v->spf_detail[0] ? " (" : "", v->spf_detail,
+	    v->spf_detail[0] ? ")" : "");
+
+	verdict_cut(buf, size, n);
 }
 
 /* verdict_dkim_text - one DKIM clause: ok, or the worst selector */
@@ -213,15 +240,20 @@ verdict_dkim_text(const struct verdict *v, const struct config *cfg, char *buf,
                   size_t size)
 {
 	enum dkim_check_state s;
+	int n;
 
 	(void) cfg;
 	if (verdict_rotation_ready(v)) {
-		snprintf(buf, size, "dkim=ok");
-		return;
+		n = snprintf(buf, size, "dkim=ok");
+	} else if (v->nselectors == 0) {
+		n = snprintf(buf, size, "dkim=%s",
+		             verdict_dkim_temporary(v) ? "temperror" : "none");
+	} else {
+		s = (enum dkim_check_state) v->dkim_state[v->dkim_worst];
+		n = snprintf(buf, size, "dkim=%s (%s)",
+		             dkim_check_state_name(s), v->dkim_detail);
 	}
-	s = (enum dkim_check_state) v->dkim_state[v->dkim_worst];
-	snprintf(buf, size, "dkim=%s (%s)", dkim_check_state_name(s),
-	         v->dkim_detail);
+	verdict_cut(buf, size, n);
 }
 
 /* verdict_dkim_states - every selector's state, for the decision line */
@@ -238,8 +270,10 @@ verdict_dkim_states(const struct verdict *v, const struct config *cfg,
 		                 dkim_check_state_name(
 		                     (enum dkim_check_state) v->dkim_state[i]));
 
-		if (n < 0 || (size_t) n >= size - len)
+		if (n < 0 || (size_t) n >= size - len) {
+			verdict_cut(buf, size, -1);
 			return;
+		}
 		len += (size_t) n;
 	}
 }
@@ -260,9 +294,16 @@ verdict_dmarc(const struct verdict *v, const char *from_domain,
 	out->record.p = out->policy;
 	out->record.sp = out->policy;
 	out->nrecords = v->dmarc_state == DMARC_FOUND;
+	if (orgdomain_get(from_domain, out->org_domain,
+	                  sizeof(out->org_domain)) < 0)
+		util_strlcpy(out->org_domain, from_domain,
+		             sizeof(out->org_domain));
 	if (out->at_org)
-		orgdomain_get(from_domain, out->record_domain,
-		              sizeof(out->record_domain));
+		util_strlcpy(out->record_domain, out->org_domain,
+		             sizeof(out->record_domain));
+	else if (out->state == DMARC_FOUND || out->state == DMARC_INVALID)
+		util_strlcpy(out->record_domain, from_domain,
+		             sizeof(out->record_domain));
 	if (out->state == DMARC_INVALID)
 		util_strlcpy(out->why, "the record is unusable",
 		             sizeof(out->why));
