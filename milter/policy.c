@@ -58,11 +58,29 @@ policy_selector(const struct verdict *v, int preferred, unsigned published)
 	return -1;
 }
 
+/*
+ * policy_dkim_unknown - is a selector we could sign with unknown (DNS)?
+ * Only published selectors count; a temporary verdict without selectors
+ * (a check that did not finish) knows nothing of DKIM.
+ */
+static int
+policy_dkim_unknown(const struct verdict *v, unsigned published)
+{
+	if (v->nselectors == 0)
+		return verdict_dkim_temporary(v);
+	for (int i = 0; i < v->nselectors; i++)
+		if ((published & (1u << i)) &&
+		    v->dkim_state[i] == DKIM_CHECK_TEMPERROR)
+			return 1;
+	return 0;
+}
+
 /* The two facets of a message, as policy_facets() finds them. */
 struct policy_facets {
 	int spf_bad, spf_temp;
 	int dkim_bad, dkim_temp;
 	int dkim_judged; /* 0: the provider can sign with no key at all */
+	int from_ok;     /* one From header, with a domain and its verdict */
 	int selector;
 };
 
@@ -77,32 +95,38 @@ policy_facets(const struct policy_input *in, unsigned published,
 		f->spf_temp = verdict_spf_temporary(in->env);
 		f->spf_bad = !f->spf_temp && !verdict_spf_ok(in->env);
 	}
+	f->from_ok = in->from != NULL && in->from_state == POLICY_FROM_OK;
 	f->dkim_judged = published != 0;
 	if (!f->dkim_judged)
 		return;
-	if (in->from == NULL || in->from_state == POLICY_FROM_MISSING ||
-	    in->from_state == POLICY_FROM_INVALID) {
+	if (!f->from_ok) {
 		f->dkim_bad = 1;
 		return;
 	}
 	f->selector =
 	    policy_selector(in->from, in->preferred_selector, published);
-	f->dkim_temp = f->selector < 0 && verdict_dkim_temporary(in->from);
+	f->dkim_temp =
+	    f->selector < 0 && policy_dkim_unknown(in->from, published);
 	f->dkim_bad = f->selector < 0 && !f->dkim_temp;
 }
 
-/* policy_classify - the problem class of a message */
+/*
+ * policy_classify - the problem class of a message.  A From header that
+ * cannot be signed is its own class only when SPF is in order: otherwise
+ * adding a second From header would turn "both" into a milder class, and
+ * the decision at MAIL FROM would not hold.
+ */
 static enum policy_problem
-policy_classify(const struct policy_input *in, const struct policy_facets *f)
+policy_classify(const struct policy_facets *f)
 {
-	if (in->from_state == POLICY_FROM_MULTIPLE)
-		return POLICY_FROM;
 	if (f->spf_temp || f->dkim_temp)
 		return POLICY_TEMPORARY;
 	if (f->spf_bad && f->dkim_bad)
 		return POLICY_BOTH;
 	if (f->spf_bad)
 		return POLICY_SPF;
+	if (!f->from_ok)
+		return POLICY_FROM;
 	if (f->dkim_bad)
 		return POLICY_DKIM;
 	return POLICY_OK;
@@ -181,7 +205,7 @@ policy_date(int64_t t, char *buf, size_t size)
 
 /*
  * policy_soften - before enforce_from, and during the grace period of a
- * misconfigured domain, defer and reject become tag.
+ * misconfigured domain, defer and reject become tag (and lose the reply).
  */
 static void
 policy_soften(const struct config *cfg, const struct policy_input *in,
@@ -206,7 +230,10 @@ policy_soften(const struct config *cfg, const struct policy_input *in,
 		policy_date(until, date, sizeof(date));
 		util_catf(out->reason, sizeof(out->reason),
 		          "; grace period until %s", date);
+	} else {
+		return;
 	}
+	out->rcode[0] = out->xcode[0] = out->reply[0] = '\0';
 }
 
 /* policy_spf_fix - what the envelope domain must fix, by SPF reason */
@@ -252,30 +279,48 @@ policy_spf_fix(const struct config *cfg, const struct verdict *v, char *buf,
 	}
 }
 
-/* policy_dkim_fix - what the From domain must fix */
+/*
+ * policy_fix_selector - the selector to ask the From domain for: the
+ * preferred one if its key is published, else the first published one (a
+ * delegation to an unpublished key would not let us sign).
+ */
+static int
+policy_fix_selector(const struct config *cfg, const struct policy_input *in)
+{
+	int sel = in->preferred_selector;
+
+	if (sel < 0 || !(in->published & (1u << sel)))
+		for (sel = 0; sel < (int) cfg->dkim_nselectors; sel++)
+			if (in->published & (1u << sel))
+				break;
+	return sel >= 0 && sel < (int) cfg->dkim_nselectors ? sel : 0;
+}
+
+/* policy_dkim_fix - what the From domain (or header) must fix */
 static void
 policy_dkim_fix(const struct config *cfg, const struct policy_input *in,
-                char *buf, size_t size)
+                const struct policy_facets *f, char *buf, size_t size)
 {
-	int sel = in->preferred_selector >= 0 ? in->preferred_selector : 0;
-	const struct config_selector *s = &cfg->dkim_selectors[sel];
+	const struct config_selector *s =
+	    &cfg->dkim_selectors[policy_fix_selector(cfg, in)];
 
-	if (in->from_state == POLICY_FROM_MISSING) {
+	if (in->from_state == POLICY_FROM_MISSING)
 		snprintf(buf, size,
 		         "no From header, the message cannot be "
 		         "signed");
-		return;
-	}
-	if (in->from_state == POLICY_FROM_INVALID || in->from == NULL) {
+	else if (in->from_state == POLICY_FROM_MULTIPLE)
+		snprintf(buf, size,
+		         "several From headers, the message cannot "
+		         "be signed");
+	else if (!f->from_ok)
 		snprintf(buf, size,
 		         "the From header cannot be read, the "
 		         "message cannot be signed");
-		return;
-	}
-	snprintf(buf, size,
-	         "DKIM is not delegated, make %s._domainkey.%s a "
-	         "CNAME to %s.",
-	         s->name, in->from_domain, s->target);
+	else
+		snprintf(buf, size,
+		         "%s: DKIM is not delegated, make %s._domainkey.%s a "
+		         "CNAME to %s.",
+		         in->from_domain, s->name, in->from_domain, s->target);
 }
 
 /* policy_clauses - "spf=...; dkim=..." of the message's domains */
@@ -301,38 +346,37 @@ policy_clauses(const struct config *cfg, const struct policy_input *in,
 	snprintf(buf, size, "%s; %s", spf, dkim);
 }
 
-/* policy_fix - the one-line "what to fix" of a problem */
+/*
+ * policy_fix - the one-line "what to fix" of a problem; a temporary one
+ * names the domain whose records could not be checked.
+ */
 static void
 policy_fix(const struct config *cfg, const struct policy_input *in,
-           enum policy_problem p, char *buf, size_t size)
+           const struct policy_facets *f, enum policy_problem p, char *buf,
+           size_t size)
 {
-	char spf[256], dkim[256];
+	char spf[256], dkim[POLICY_TEXT];
 
 	buf[0] = '\0';
 	if (p == POLICY_SPF || p == POLICY_BOTH) {
 		policy_spf_fix(cfg, in->env, spf, sizeof(spf));
 		snprintf(buf, size, "%s: %s", in->env_domain, spf);
 	}
-	if (p == POLICY_DKIM || p == POLICY_BOTH) {
-		policy_dkim_fix(cfg, in, dkim, sizeof(dkim));
-		util_catf(buf, size, "%s%s: %s", buf[0] ? "; " : "",
-		          in->from_domain[0] ? in->from_domain : "From", dkim);
+	if (p == POLICY_DKIM || p == POLICY_BOTH || p == POLICY_FROM) {
+		policy_dkim_fix(cfg, in, f, dkim, sizeof(dkim));
+		util_catf(buf, size, "%s%s", buf[0] ? "; " : "", dkim);
 	}
 	if (p == POLICY_TEMPORARY)
 		snprintf(buf, size,
 		         "%s: the DNS records could not be checked, "
 		         "try again later",
-		         in->from_domain[0] ? in->from_domain : in->env_domain);
-	if (p == POLICY_FROM)
-		snprintf(buf, size,
-		         "several From headers, the message cannot "
-		         "be signed");
+		         f->spf_temp ? in->env_domain : in->from_domain);
 }
 
 /* policy_texts - status header, reply and reason of a decision */
 static void
 policy_texts(const struct config *cfg, const struct policy_input *in,
-             struct policy_decision *out)
+             const struct policy_facets *f, struct policy_decision *out)
 {
 	static const char *const state[] = {
 	    [POLICY_OK] = "configured",       [POLICY_SPF] = "partial",
@@ -343,7 +387,7 @@ policy_texts(const struct config *cfg, const struct policy_input *in,
 	policy_clauses(cfg, in, clauses, sizeof(clauses));
 	snprintf(out->status, sizeof(out->status), "%s; %s",
 	         state[out->problem], clauses);
-	policy_fix(cfg, in, out->problem, fix, sizeof(fix));
+	policy_fix(cfg, in, f, out->problem, fix, sizeof(fix));
 	util_strlcpy(out->reason, fix[0] ? fix : clauses, sizeof(out->reason));
 	if (!policy_refusing(out->action))
 		return;
@@ -362,13 +406,16 @@ policy_texts(const struct config *cfg, const struct policy_input *in,
 
 /*
  * policy_action_for - the action for a problem: the configured one, or a
- * per-domain override's (exempt: as if there were no problem).
+ * per-domain override's (exempt: as if there were no problem).  DNS
+ * trouble is never a permanent refusal: an override's reject defers it,
+ * as policy.temporary cannot be reject.
  */
 static enum policy_action
 policy_action_for(const struct config *cfg, const struct policy_input *in,
                   struct policy_decision *out, int *exempt)
 {
 	const struct config_override *o = policy_override(cfg, in);
+	enum policy_action a;
 
 	*exempt = 0;
 	if (o == NULL)
@@ -376,7 +423,10 @@ policy_action_for(const struct config *cfg, const struct policy_input *in,
 	out->why = POLICY_WHY_OVERRIDE;
 	if (o->action == CONFIG_ACTION_EXEMPT)
 		*exempt = 1;
-	return policy_of_config(o->action);
+	a = policy_of_config(o->action);
+	if (out->problem == POLICY_TEMPORARY && a == POLICY_REJECT)
+		a = POLICY_DEFER;
+	return a;
 }
 
 /* policy_decide - the decision for one message */
@@ -397,20 +447,20 @@ policy_decide(const struct config *cfg, const struct policy_input *in,
 		return;
 	}
 	policy_facets(in, in->published, &f);
-	out->problem = policy_classify(in, &f);
+	out->problem = policy_classify(&f);
 	if (out->problem != POLICY_OK) {
 		out->action = policy_action_for(cfg, in, out, &exempt);
-		policy_texts(cfg, in, out);
+		policy_texts(cfg, in, &f, out);
 		if (out->why != POLICY_WHY_OVERRIDE)
 			policy_soften(cfg, in, out);
 	} else {
-		policy_texts(cfg, in, out);
+		policy_texts(cfg, in, &f, out);
 	}
-	if (out->problem == POLICY_OK || exempt)
-		out->action = f.selector >= 0 ? POLICY_SIGN : POLICY_PASS;
-	if (in->in_scope && !policy_refusing(out->action) &&
-	    in->from_state == POLICY_FROM_OK)
+	if (in->in_scope && !policy_refusing(out->action) && f.from_ok)
 		out->sign_selector = f.selector;
+	if (out->problem == POLICY_OK || exempt)
+		out->action =
+		    out->sign_selector >= 0 ? POLICY_SIGN : POLICY_PASS;
 	if (!in->in_scope)
 		out->why = POLICY_WHY_SCOPE;
 	out->prefix_subject =
@@ -419,19 +469,23 @@ policy_decide(const struct config *cfg, const struct policy_input *in,
 
 /*
  * policy_envelope_case - the decision if the From domain were the
- * envelope domain, set up (signable) or not at all.
+ * envelope domain with each configured selector in state (delegated,
+ * missing, or unknown because of DNS trouble).
  */
 static void
 policy_envelope_case(const struct config *cfg, const struct policy_input *in,
-                     int signable, struct policy_decision *out)
+                     enum dkim_check_state state, struct policy_decision *out)
 {
 	struct policy_input hypo = *in;
 	struct verdict from = *in->env;
+	size_t n = cfg->dkim_nselectors;
 
+	from.nselectors =
+	    (uint8_t) (n < CONFIG_MAX_SELECTORS ? n : CONFIG_MAX_SELECTORS);
 	for (size_t i = 0; i < from.nselectors; i++)
-		from.dkim_state[i] = (uint8_t) (signable ? DKIM_CHECK_DELEGATED
-		                                         : DKIM_CHECK_MISSING);
-	from.dkim_usable = (uint8_t) (signable ? in->published : 0);
+		from.dkim_state[i] = (uint8_t) state;
+	from.dkim_usable =
+	    (uint8_t) (state == DKIM_CHECK_DELEGATED ? in->published : 0);
 	hypo.from_domain = in->env_domain;
 	hypo.from = &from;
 	hypo.from_state = POLICY_FROM_OK;
@@ -447,9 +501,12 @@ policy_envelope(const struct config *cfg, const struct policy_input *in,
 
 	if (in->env == NULL || in->env_domain[0] == '\0')
 		return 0;
-	policy_envelope_case(cfg, in, 1, out);
+	policy_envelope_case(cfg, in, DKIM_CHECK_DELEGATED, out);
 	if (!policy_refusing(out->action))
 		return 0;
-	policy_envelope_case(cfg, in, 0, &other);
+	policy_envelope_case(cfg, in, DKIM_CHECK_MISSING, &other);
+	if (!policy_refusing(other.action))
+		return 0;
+	policy_envelope_case(cfg, in, DKIM_CHECK_TEMPERROR, &other);
 	return policy_refusing(other.action);
 }
