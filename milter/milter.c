@@ -172,6 +172,11 @@ milter_envfrom(SMFICTX *ctx, char **argv)
 		return SMFIS_TEMPFAIL;
 	}
 	milter_message_end(s);
+	/* Each message takes the runtime current at its MAIL FROM: after a
+	   reload no new message is signed with the old selector, even in a
+	   session that was open before. */
+	runtime_release(s->rt);
+	s->rt = runtime_acquire();
 	env.rt = s->rt;
 	s->msg = message_new(&env, s->client_addr);
 	__atomic_add_fetch(&milter_nmessages, 1, __ATOMIC_RELAXED);

@@ -7,12 +7,13 @@
  * MODEL
  *	libmilter calls back for each step of each SMTP session; the
  *	callbacks are a few lines each that hand the data to the message
- *	module and turn its decision into protocol replies.  A session
- *	(connection) holds a reference to the runtime (configuration and
- *	keys, runtime.h) that was current when it connected, so a reload never
- *changes the rules in the middle of a session.  A message context is created at
- *MAIL FROM and freed exactly once: at the end of the message, at an abort
- *	(RSET, or the MTA giving up) or when the connection closes.
+ *	module and turn its decision into protocol replies.  Each message
+ *	holds a reference to the runtime (configuration and keys, runtime.h)
+ *	that was current at its MAIL FROM, so a reload never changes the
+ *	rules in the middle of a message, and no message that starts after a
+ *	reload uses the old ones.  A message context is created at MAIL FROM
+ *	and freed exactly once: at the end of the message, at an abort (RSET,
+ *	or the MTA giving up) or when the connection closes.
  *	Debian's libmilter runs a pool of worker threads, not a thread per
  *	connection: all session state hangs off the libmilter context.
  *	This module is the only user of libmilter.
