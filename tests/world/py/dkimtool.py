@@ -64,8 +64,12 @@ def cmd_verify(args, msg):
     ok = True
     for i, sig in enumerate(sigs):
         tags = dkim.util.parse_tag_value(b"".join(sig.split()))
-        passed = dkim.DKIM(msg).verify(idx=i,
-                                        dnsfunc=make_dnsfunc(args.resolver))
+        try:
+            passed = dkim.DKIM(msg).verify(
+                idx=i, dnsfunc=make_dnsfunc(args.resolver))
+        except dkim.ValidationError as e:  # e.g. "body hash mismatch"
+            print("# %s" % e, file=sys.stderr)
+            passed = False
         ok = ok and passed
         print("DKIM %s d=%s s=%s a=%s" % (
             "pass" if passed else "fail", tags.get(b"d", b"").decode(),
