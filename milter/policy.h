@@ -9,9 +9,11 @@
  *	A message is judged on two domains: SPF on the envelope sender's
  *	(none for the null sender), DKIM on the From header's (that is d=).
  *	Each facet is ok, a problem, or unknown because of DNS trouble.  The
- *	problem class (SPF, DKIM, both, temporary, a From header that cannot
- *	be judged) picks an action from policy.*: tag, defer, reject or
- *	monitor.  Then, in this order: a per-domain override replaces the
+ *	problem class picks an action from policy.*: tag, defer, reject or
+ *	monitor.  Classes rank: temporary (DNS trouble), both, SPF, a From
+ *	header that cannot be signed (missing, several, unreadable: the
+ *	policy.multiple_from action), DKIM; a From header that cannot be
+ *	signed counts as DKIM failing when SPF fails too (both).  Then, in this order: a per-domain override replaces the
  *	action (exempt: the policy does not apply); before
  *	policy.enforce_from and during a domain's grace period defer and
  *	reject become tag.  Whatever the action, mail that is not refused is
@@ -118,8 +120,9 @@ void policy_decide(const struct config *cfg, const struct policy_input *in,
  * policy_envelope - the decision at MAIL FROM, before any header: in->env
  * is known, in->from is not.  Returns 1 (out filled) when the message is
  * refused whatever its From header turns out to be, e.g. when the
- * envelope domain's SPF is missing and both the SPF and the "both"
- * actions defer; 0 when the decision must wait for the headers.  An
+ * envelope domain's SPF is missing and the SPF, "both" and temporary
+ * actions all refuse (a From domain's DKIM may turn out unknown); 0 when
+ * the decision must wait for the headers.  An
  * override of the envelope domain counts; one of a different From domain
  * cannot be known yet.
  */
