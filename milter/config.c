@@ -239,6 +239,20 @@ config_check_header_name(const char *value, char *why, size_t whylen)
 	return 0;
 }
 
+/* config_check_sign_header - a field name the signer takes */
+static int
+config_check_sign_header(const char *value, char *why, size_t whylen)
+{
+	if (value[0] == '\0' || value[strspn(value, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	                                            "abcdefghijklmnopqrstuvwxyz"
+	                                            "0123456789-_")] != '\0')
+		return util_why(why, whylen,
+		                "'%s' is not a header field name of "
+		                "letters, digits, '-' and '_'",
+		                value);
+	return 0;
+}
+
 /* config_check_line - text for a header or reply: no line breaks */
 static int
 config_check_line(const char *value, char *why, size_t whylen)
@@ -463,6 +477,18 @@ static const struct config_key config_table[] = {
             "key = \"/etc/relaygate/keys/prezent-a.pem\"; }, "
             "{ name = \"prezent-b\"; target = \"_dkim-b.prezent.nl\"; "
             "key = \"/etc/relaygate/keys/prezent-b.pem\"; } )"},
+    {.path = "dkim.sign_headers",
+     .type = CT_STRLIST,
+     .offset = F(dkim_sign_headers),
+     .def = "[]",
+     .check = config_check_sign_header,
+     .flags = CF_RESTART},
+    {.path = "dkim.oversign_headers",
+     .type = CT_STRLIST,
+     .offset = F(dkim_oversign_headers),
+     .def = "[ \"from\", \"reply-to\", \"subject\", \"to\", \"cc\" ]",
+     .check = config_check_sign_header,
+     .flags = CF_RESTART},
     {.path = "dkim.provider_check_interval",
      .type = CT_DURATION,
      .offset = F(dkim_provider_interval_ms),

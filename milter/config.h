@@ -114,6 +114,8 @@ struct config {
 	char *dkim_active_selector;
 	struct config_selector *dkim_selectors;
 	size_t dkim_nselectors;
+	struct config_strlist dkim_sign_headers;     /* added to the default */
+	struct config_strlist dkim_oversign_headers; /* listed twice in h= */
 	int64_t dkim_provider_interval_ms;
 
 	/* scope */
