@@ -253,6 +253,13 @@ config_check_sign_header(const char *value, char *why, size_t whylen)
 	return 0;
 }
 
+/* config_check_selector_or_empty - a selector name, or "" */
+static int
+config_check_selector_or_empty(const char *value, char *why, size_t whylen)
+{
+	return value[0] == '\0' ? 0 : config_check_domain(value, why, whylen);
+}
+
 /* config_check_line - text for a header or reply: no line breaks */
 static int
 config_check_line(const char *value, char *why, size_t whylen)
@@ -316,6 +323,11 @@ static const struct config_key config_selector_table[] = {
      .type = CT_STRING,
      .offset = SEL(key),
      .check = config_check_abspath},
+    {.path = "also",
+     .type = CT_STRING,
+     .offset = SEL(also),
+     .def = "\"\"",
+     .check = config_check_selector_or_empty},
     {.path = NULL},
 };
 
@@ -1211,6 +1223,22 @@ config_cross_check(const struct config *cfg, const config_setting_t *const *set,
 			return config_fail_key(set, name, "dkim.selectors", why,
 			                       whylen, text);
 		}
+	}
+	for (size_t i = 0; i < cfg->dkim_nselectors; i++) {
+		const struct config_selector *sel = &cfg->dkim_selectors[i];
+		const struct config_selector *also;
+
+		if (sel->also[0] == '\0')
+			continue;
+		also = config_selector_find(cfg, sel->also);
+		if (also != NULL && also != sel)
+			continue;
+		snprintf(text, sizeof(text),
+		         "selector '%s': also = '%s' must name another "
+		         "selector of dkim.selectors",
+		         sel->name, sel->also);
+		return config_fail_key(set, name, "dkim.selectors", why, whylen,
+		                       text);
 	}
 	if (config_selector_find(cfg, cfg->dkim_active_selector) == NULL) {
 		snprintf(text, sizeof(text),

@@ -53,6 +53,7 @@ struct config_selector {
 	char *name;   /* "prezent-a": the s= tag and the customer's label */
 	char *target; /* "_dkim-a.prezent.nl": where the CNAME must point */
 	char *key;    /* private key file (PEM) */
+	char *also;   /* a selector to sign with as well (dual signing), "" */
 };
 
 /* What happens to a message of a misconfigured domain. */

@@ -70,8 +70,7 @@ decision_cache(const struct decision_facts *f, char *buf, size_t size, char *ms,
 void
 decision_log(const struct decision_facts *f)
 {
-	char dkim[160] = "", dmarc[256], cache[32], ms[24];
-	const char *selector = NULL;
+	char dkim[160] = "", dmarc[256], cache[32], ms[24], selector[128] = "";
 
 	if (f->from != NULL)
 		verdict_dkim_states(&f->from->verdict, f->cfg, dkim,
@@ -79,14 +78,19 @@ decision_log(const struct decision_facts *f)
 	decision_dmarc(f, dmarc, sizeof(dmarc));
 	decision_cache(f, cache, sizeof(cache), ms, sizeof(ms));
 	if (f->d->sign_selector >= 0 && !policy_refuses(f->d))
-		selector = f->cfg->dkim_selectors[f->d->sign_selector].name;
+		snprintf(selector, sizeof(selector), "%s%s%s",
+		         f->cfg->dkim_selectors[f->d->sign_selector].name,
+		         f->also >= 0 ? "+" : "",
+		         f->also >= 0 ? f->cfg->dkim_selectors[f->also].name
+		                      : "");
 	log_event(LOG_LEVEL_INFO, "message", "queue_id",
 	          f->queue_id ? f->queue_id : "", "client", f->client, "scope",
 	          f->in_scope ? "in" : "out", "env_domain", f->env_domain,
 	          "from_domain", f->from_domain, "action",
-	          policy_action_name(f->d->action), "selector", selector,
-	          "problem", policy_problem_name(f->d->problem), "spf",
-	          decision_spf(f), "dkim", dkim[0] ? dkim : NULL, "dmarc",
+	          policy_action_name(f->d->action), "selector",
+	          selector[0] ? selector : NULL, "problem",
+	          policy_problem_name(f->d->problem), "spf", decision_spf(f),
+	          "dkim", dkim[0] ? dkim : NULL, "dmarc",
 	          dmarc[0] ? dmarc : NULL, "reason",
 	          f->failure[0] ? f->failure : f->d->reason, "cache",
 	          cache[0] ? cache : NULL, "check_ms", cache[0] ? ms : NULL,

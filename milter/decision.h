@@ -42,6 +42,7 @@ struct decision_facts {
 	const char *from_note;
 	const struct judge_result *from;
 	const struct policy_decision *d;
+	int also; /* a second selector signed with (dual signing), or -1 */
 	const char *failure; /* a signing failure, or "" */
 };
 

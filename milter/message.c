@@ -47,8 +47,9 @@ struct message {
 	struct policy_decision d;
 	int decided;
 	int logged;
-	struct signer_msg *sig;
-	char *signature;
+	int selectors[MESSAGE_SIGNATURES]; /* signing with; -1: unused */
+	struct signer_msg *sig[MESSAGE_SIGNATURES];
+	char *signature[MESSAGE_SIGNATURES];
 	char *subject; /* the prefixed Subject value */
 	int subject_exists;
 	char failure[256]; /* why a signed message could not be signed */
@@ -62,6 +63,8 @@ message_new(const struct message_env *env, const char *client_addr)
 
 	msg->env = *env;
 	msg->cfg = env->rt->cfg;
+	for (size_t i = 0; i < MESSAGE_SIGNATURES; i++)
+		msg->selectors[i] = -1;
 	util_strlcpy(msg->client_addr, client_addr ? client_addr : "",
 	             sizeof(msg->client_addr));
 	return msg;
@@ -87,8 +90,10 @@ message_free(struct message *msg)
 	if (msg == NULL)
 		return;
 	message_hdrs_free(msg);
-	signer_free(msg->sig);
-	free(msg->signature);
+	for (size_t i = 0; i < MESSAGE_SIGNATURES; i++) {
+		signer_free(msg->sig[i]);
+		free(msg->signature[i]);
+	}
 	free(msg->subject);
 	free(msg);
 }
@@ -175,6 +180,7 @@ message_log(struct message *msg, const char *queue_id)
 	    .from = msg->have_from_v ? &msg->from_v : NULL,
 	    .d = &msg->d,
 	    .failure = msg->failure,
+	    .also = msg->selectors[1],
 	};
 
 	if (msg->logged)
@@ -303,12 +309,12 @@ message_subject_prefix(struct message *msg)
 }
 
 /*
- * message_sign_headers - start the signature with the kept headers, as
- * the receiver will see them: without the removed status headers and with
- * the prefixed Subject.
+ * message_sign_headers - start a signature with the kept headers, as the
+ * receiver will see them: without the removed status headers and with the
+ * prefixed Subject.
  */
 static int
-message_sign_headers(struct message *msg)
+message_sign_headers(struct message *msg, struct signer_msg *sig)
 {
 	int subject_done = 0;
 
@@ -323,27 +329,58 @@ message_sign_headers(struct message *msg)
 			value = msg->subject;
 			subject_done = 1;
 		}
-		if (signer_header(msg->sig, h->name, value) < 0)
+		if (signer_header(sig, h->name, value) < 0)
 			return -1;
 	}
 	if (msg->subject != NULL && !subject_done &&
-	    signer_header(msg->sig, "Subject", msg->subject) < 0)
+	    signer_header(sig, "Subject", msg->subject) < 0)
 		return -1;
-	return signer_eoh(msg->sig);
+	return signer_eoh(sig);
 }
 
-/* message_sign_start - begin the signature with the decided selector */
+/*
+ * message_also - the selector that signs as well as sel (its "also"), if
+ * the From domain delegated it and its key is published; -1 if none.
+ */
+static int
+message_also(const struct message *msg, int sel)
+{
+	const struct config_selector *s = &msg->cfg->dkim_selectors[sel];
+	const struct config_selector *also;
+	struct runtime_signing rs;
+	int i;
+
+	if (s->also[0] == '\0' || !msg->have_from_v ||
+	    (also = config_selector_find(msg->cfg, s->also)) == NULL)
+		return -1;
+	i = (int) (also - msg->cfg->dkim_selectors);
+	runtime_signing(msg->env.rt, &rs);
+	if (!(msg->from_v.verdict.dkim_usable & rs.signable & (1u << i)))
+		return -1;
+	return i;
+}
+
+/*
+ * message_sign_start - begin a signature with the decided selector, and
+ * one with its "also" selector where that is usable too (dual signing).
+ */
 static void
 message_sign_start(struct message *msg)
 {
-	int sel = msg->d.sign_selector;
-	const struct config_selector *s = &msg->cfg->dkim_selectors[sel];
+	msg->selectors[0] = msg->d.sign_selector;
+	msg->selectors[1] = message_also(msg, msg->d.sign_selector);
+	for (size_t i = 0; i < MESSAGE_SIGNATURES; i++) {
+		int sel = msg->selectors[i];
 
-	msg->sig =
-	    signer_begin(msg->env.signer, msg->env.rt->keys[sel], s->name,
-	                 msg->from_domain, msg->failure, sizeof(msg->failure));
-	if (msg->sig != NULL)
-		(void) message_sign_headers(msg);
+		if (sel < 0)
+			continue;
+		msg->sig[i] = signer_begin(
+		    msg->env.signer, msg->env.rt->keys[sel],
+		    msg->cfg->dkim_selectors[sel].name, msg->from_domain,
+		    msg->failure, sizeof(msg->failure));
+		if (msg->sig[i] != NULL)
+			(void) message_sign_headers(msg, msg->sig[i]);
+	}
 }
 
 /* message_decide - judge the From domain and decide */
@@ -393,29 +430,36 @@ message_eoh(struct message *msg, const char *queue_id,
 int
 message_wants_body(const struct message *msg)
 {
-	return msg->sig != NULL;
+	return msg->sig[0] != NULL || msg->sig[1] != NULL;
 }
 
 /* message_body - stream a chunk into the signature */
 void
 message_body(struct message *msg, const unsigned char *chunk, size_t len)
 {
-	if (msg->sig != NULL)
-		(void) signer_body(msg->sig, chunk, len);
+	for (size_t i = 0; i < MESSAGE_SIGNATURES; i++)
+		if (msg->sig[i] != NULL)
+			(void) signer_body(msg->sig[i], chunk, len);
 }
 
 /*
- * message_sign_end - finish the signature; a message that should have been
- * signed and was not is deferred (4.3.0), never sent unsigned.
+ * message_sign_end - finish the signatures; a message that should have
+ * been signed and was not is deferred (4.3.0), never sent unsigned.
  */
 static int
 message_sign_end(struct message *msg)
 {
-	if (msg->d.sign_selector < 0)
-		return 0;
-	if (msg->sig != NULL &&
-	    signer_end(msg->sig, &msg->signature, msg->failure,
-	               sizeof(msg->failure)) == 0)
+	int failed = 0;
+
+	for (size_t i = 0; i < MESSAGE_SIGNATURES; i++) {
+		if (msg->selectors[i] < 0)
+			continue;
+		if (msg->sig[i] == NULL ||
+		    signer_end(msg->sig[i], &msg->signature[i], msg->failure,
+		               sizeof(msg->failure)) < 0)
+			failed = 1;
+	}
+	if (!failed && (msg->d.sign_selector < 0 || msg->selectors[0] >= 0))
 		return 0;
 	msg->d.action = POLICY_DEFER;
 	util_strlcpy(msg->d.rcode, "451", sizeof(msg->d.rcode));
@@ -445,7 +489,8 @@ message_eom(struct message *msg, const char *queue_id,
 		edits->status_value = msg->d.status;
 	edits->subject = msg->subject;
 	edits->subject_exists = msg->subject_exists;
-	edits->signature = msg->signature;
+	for (size_t i = 0; i < MESSAGE_SIGNATURES; i++)
+		edits->signature[i] = msg->signature[i];
 	return MESSAGE_CONTINUE;
 }
 

@@ -24,7 +24,8 @@
  *	               handed to the milter: remove incoming copies of the
  *	               status header (no customer can forge it), add the
  *	               status header of a tagged message, prefix the
- *	               Subject, insert DKIM-Signature at the top.
+ *	               Subject, insert DKIM-Signature at the top (two
+ *	               with dual signing: dkim.selectors' "also").
  *	Exactly one decision line is logged per message that reaches a
  *	decision (refused early, or at the end); an aborted message logs
  *	nothing.  The module knows nothing of libmilter, so it can be
@@ -78,6 +79,9 @@ struct message_reply {
 	char text[POLICY_TEXT];
 };
 
+/* Signatures a message may carry: its selector's and that one's "also". */
+#define MESSAGE_SIGNATURES 2
+
 /* What the milter must change at the end of the message. */
 struct message_edits {
 	const char *status_name;  /* the status header's name */
@@ -85,7 +89,8 @@ struct message_edits {
 	const char *status_value; /* add this status header; NULL: none */
 	const char *subject;      /* the new Subject value; NULL: unchanged */
 	int subject_exists;       /* 1: change Subject 1; 0: add one */
-	const char *signature;    /* DKIM-Signature value; NULL: none */
+	const char *signature[MESSAGE_SIGNATURES]; /* DKIM-Signature values,
+	                                              NULL: none */
 };
 
 /* message_new - a message from a client, at MAIL FROM */

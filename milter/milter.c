@@ -250,9 +250,10 @@ milter_edit(SMFICTX *ctx, const struct message_edits *e)
 		                                        1, (char *) e->subject)
 		                       : smfi_addheader(ctx, (char *) "Subject",
 		                                        (char *) e->subject);
-	if (rc == MI_SUCCESS && e->signature != NULL)
-		rc = smfi_insheader(ctx, 0, (char *) "DKIM-Signature",
-		                    (char *) e->signature);
+	for (size_t i = MESSAGE_SIGNATURES; i-- > 0 && rc == MI_SUCCESS;)
+		if (e->signature[i] != NULL)
+			rc = smfi_insheader(ctx, 0, (char *) "DKIM-Signature",
+			                    (char *) e->signature[i]);
 	return rc == MI_SUCCESS ? 0 : -1;
 }
 
