@@ -1317,7 +1317,7 @@ cache_incompatible(const struct cache_header *h, size_t size, size_t wanted,
 		snprintf(buf, buflen, "no relaygate cache header");
 	else if (h->version != CACHE_LAYOUT_VERSION)
 		snprintf(buf, buflen, "layout version %u, expected %u",
-		         h->version, CACHE_LAYOUT_VERSION);
+		         h->version, (unsigned) CACHE_LAYOUT_VERSION);
 	else if (h->page_bytes != sizeof(struct cache_page) ||
 	         h->slot_bytes != sizeof(struct cache_slot) ||
 	         h->ways != CACHE_WAYS)
