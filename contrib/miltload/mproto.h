@@ -247,7 +247,9 @@ int mproto_strings(const unsigned char *data, size_t len, const char **out,
 
 /*
  * mproto_parse_reply - decode a reply packet, checking that its data has
- * exactly the form its code requires.  An unknown code is malformed.
+ * exactly the form its code requires.  An unknown code is malformed, and
+ * so is a REPLYCODE Postfix would refuse: not "4xy" or "5xy", then a space
+ * or dash, then an enhanced code of the same class.
  */
 int mproto_parse_reply(const struct mproto_packet *pkt, struct mproto_reply *r,
                        char *why, size_t whylen);
