@@ -138,8 +138,8 @@ flight_wait(struct flight *f, struct flight_call *call, int64_t deadline_ms,
 
 /* flight_do - see flight.h */
 enum flight_role
-flight_do(struct flight *f, const char *key, int64_t deadline_ms,
-          flight_fn fn, void *arg, void *result)
+flight_do(struct flight *f, const char *key, int64_t deadline_ms, flight_fn fn,
+          void *arg, void *result)
 {
 	struct flight_call *call;
 	enum flight_role role;

@@ -63,7 +63,7 @@ int snapshot_save(struct cache *c, const char *path, int64_t now,
  * snapshot_load - validate path completely, then merge its records into
  * the cache.  info (may be NULL) says how many, and when it was saved.
  */
-int snapshot_load(struct cache *c, const char *path,
-                  struct snapshot_info *info, char *why, size_t whylen);
+int snapshot_load(struct cache *c, const char *path, struct snapshot_info *info,
+                  char *why, size_t whylen);
 
 #endif
