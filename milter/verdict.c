@@ -105,7 +105,11 @@ verdict_dkim(const struct check_result *r, struct verdict *v)
 	                                               : CONFIG_MAX_SELECTORS);
 	for (size_t i = 0; i < v->nselectors; i++) {
 		v->dkim_state[i] = (uint8_t) r->dkim[i].state;
-		if (r->dkim[i].usable)
+		/* A chain that reaches our target is the customer's part
+		   done; whether our key is there is the provider check's
+		   business (runtime.h), which changes without the domain. */
+		if (r->dkim[i].usable ||
+		    r->dkim[i].fix == DKIM_CHECK_FIX_PROVIDER)
 			v->dkim_usable |= (uint8_t) (1u << i);
 		if (worst < 0 && r->dkim[i].state != DKIM_CHECK_DELEGATED)
 			worst = (int) i;
@@ -133,6 +137,18 @@ verdict_dmarc_part(const struct check_result *r, struct verdict *v)
 		verdict_min_ttl(&v->ttl, d->ttl);
 }
 
+/*
+ * verdict_delegated - has the customer delegated selector i: a CNAME chain
+ * to our target (a copy of the key does not count)?
+ */
+static int
+verdict_delegated(const struct verdict *v, size_t i)
+{
+	return v->dkim_state[i] == DKIM_CHECK_DELEGATED ||
+	       ((v->dkim_usable >> i) & 1u &&
+	        v->dkim_state[i] != DKIM_CHECK_COPIED);
+}
+
 /* verdict_overall - the overall state from the parts */
 static enum verdict_state
 verdict_overall(const struct verdict *v)
@@ -140,7 +156,7 @@ verdict_overall(const struct verdict *v)
 	int all_delegated = v->nselectors > 0;
 
 	for (size_t i = 0; i < v->nselectors; i++)
-		if (v->dkim_state[i] != DKIM_CHECK_DELEGATED)
+		if (!verdict_delegated(v, i))
 			all_delegated = 0;
 	if (verdict_spf_temporary(v) || verdict_dkim_temporary(v))
 		return VERDICT_TEMPORARY;
@@ -203,7 +219,7 @@ int
 verdict_rotation_ready(const struct verdict *v)
 {
 	for (size_t i = 0; i < v->nselectors; i++)
-		if (v->dkim_state[i] != DKIM_CHECK_DELEGATED)
+		if (!verdict_delegated(v, i))
 			return 0;
 	return v->nselectors > 0;
 }

@@ -63,7 +63,9 @@ struct verdict {
 	uint8_t spf_voids;
 	uint8_t nselectors;
 	uint8_t dkim_state[CONFIG_MAX_SELECTORS]; /* enum dkim_check_state */
-	uint8_t dkim_usable; /* bit i: selector i resolves to our key */
+	uint8_t dkim_usable; /* bit i: selector i reaches our key, or our
+	                        target (whether our key is published there
+	                        is the provider check's: runtime.h) */
 	uint8_t dkim_worst;  /* the selector dkim_detail is about */
 	uint8_t dmarc_state; /* enum dmarc_state */
 	uint8_t dmarc_policy;

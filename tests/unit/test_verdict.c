@@ -53,6 +53,12 @@ set_selector(struct check_result *r, size_t i, enum dkim_check_state state,
 	         domain);
 	d->state = state;
 	d->usable = usable;
+	/* Who must act, as dkim_check says: our target without our key is
+	   the provider's to fix. */
+	d->fix = state == DEL                         ? DKIM_CHECK_FIX_NONE
+	         : state == DKIM_CHECK_TARGET_MISSING ? DKIM_CHECK_FIX_PROVIDER
+	         : state == TMP                       ? DKIM_CHECK_FIX_RETRY
+	                                              : DKIM_CHECK_FIX_CUSTOMER;
 	d->ttl = state == TMP ? 0 : ttl;
 	snprintf(d->selector, sizeof(d->selector), "prezent-%c", 'a' + (int) i);
 	util_strlcpy(d->name, name, sizeof(d->name));
@@ -130,8 +136,10 @@ static const struct state_case state_cases[] = {
      DKIM_CHECK_COPIED, 1, DKIM_CHECK_COPIED, 1, VERDICT_PARTIAL, 3, 0},
     {"SPF passes, no selector", SPF_CHECK_PASS, MIS, 0, MIS, 0, VERDICT_PARTIAL,
      0, 0},
+    /* The customer's part is done when the chain reaches our target;
+       whether our key is there is the provider check's business. */
     {"SPF passes, target missing at the provider", SPF_CHECK_PASS, DEL, 1,
-     DKIM_CHECK_TARGET_MISSING, 0, VERDICT_PARTIAL, 1, 1},
+     DKIM_CHECK_TARGET_MISSING, 0, VERDICT_CONFIGURED, 3, 1},
     {"SPF fails, both delegated", SPF_CHECK_FAIL, DEL, 1, DEL, 1,
      VERDICT_PARTIAL, 3, 0},
     {"SPF permerror, a delegated", SPF_CHECK_PERMERROR, DEL, 1, MIS, 0,
@@ -146,8 +154,8 @@ static const struct state_case state_cases[] = {
      DKIM_CHECK_WRONG_TARGET, 0, DKIM_CHECK_KEY_MISMATCH, 0,
      VERDICT_UNCONFIGURED, 0, 0},
     {"SPF fails, target missing and dangling", SPF_CHECK_FAIL,
-     DKIM_CHECK_TARGET_MISSING, 0, DKIM_CHECK_DANGLING, 0, VERDICT_UNCONFIGURED,
-     0, 0},
+     DKIM_CHECK_TARGET_MISSING, 0, DKIM_CHECK_DANGLING, 0, VERDICT_PARTIAL, 1,
+     0},
     {"SPF temperror, both delegated", SPF_CHECK_TEMPERROR, DEL, 1, DEL, 1,
      VERDICT_TEMPORARY, 3, 0},
     {"SPF passes, both selectors temperror", SPF_CHECK_PASS, TMP, 0, TMP, 0,
