@@ -24,6 +24,7 @@
 #include "domain.h"
 #include "log.h"
 #include "sockspec.h"
+#include "template.h"
 #include "util.h"
 
 enum config_type {
@@ -175,6 +176,19 @@ config_check_name(const char *value, char *why, size_t whylen)
 			return util_why(why, whylen,
 			                "'%s' is not a user or group name",
 			                value);
+	return 0;
+}
+
+/* config_check_shm_name - a POSIX shared-memory name: "/NAME", one slash */
+static int
+config_check_shm_name(const char *value, char *why, size_t whylen)
+{
+	if (value[0] != '/' || value[1] == '\0' || strchr(value + 1, '/') ||
+	    strlen(value) > 255)
+		return util_why(why, whylen,
+		                "'%s' is not a shared-memory name like "
+		                "\"/relaygate\"",
+		                value);
 	return 0;
 }
 
@@ -587,6 +601,92 @@ static const struct config_key config_table[] = {
      .offset = F(policy_overrides_file),
      .def = "\"\"",
      .check = config_check_abspath_or_empty},
+
+    {.path = "cache.name",
+     .type = CT_STRING,
+     .offset = F(cache_name),
+     .def = "\"/relaygate\"",
+     .check = config_check_shm_name,
+     .flags = CF_RESTART},
+    {.path = "cache.capacity",
+     .type = CT_INT,
+     .offset = F(cache_capacity),
+     .def = "100000",
+     .min = 16,
+     .max = 67108864, /* CACHE_CAPACITY_MAX */
+     .flags = CF_RESTART},
+    {.path = "cache.mode",
+     .type = CT_MODE,
+     .offset = F(cache_mode),
+     .def = "\"0640\"",
+     .min = 0,
+     .max = 0777,
+     .flags = CF_RESTART},
+    {.path = "cache.group",
+     .type = CT_STRING,
+     .offset = F(cache_group),
+     .def = "\"\"",
+     .check = config_check_name,
+     .flags = CF_RESTART},
+    {.path = "cache.ttl_min",
+     .type = CT_DURATION,
+     .offset = F(cache_ttl_min_ms),
+     .def = "\"1m\"",
+     .min = 0,
+     .max = MS(86400)},
+    {.path = "cache.ttl_max",
+     .type = CT_DURATION,
+     .offset = F(cache_ttl_max_ms),
+     .def = "\"1h\"",
+     .min = MS(1),
+     .max = MS(7 * 86400)},
+    {.path = "cache.ttl_bad_max",
+     .type = CT_DURATION,
+     .offset = F(cache_ttl_bad_max_ms),
+     .def = "\"5m\"",
+     .min = MS(1),
+     .max = MS(86400)},
+    {.path = "cache.ttl_temp",
+     .type = CT_DURATION,
+     .offset = F(cache_ttl_temp_ms),
+     .def = "\"30s\"",
+     .min = MS(1),
+     .max = MS(3600)},
+    {.path = "cache.max_stale",
+     .type = CT_DURATION,
+     .offset = F(cache_max_stale_ms),
+     .def = "\"6h\"",
+     .min = 0,
+     .max = MS(7 * 86400)},
+    {.path = "cache.refresh_ahead",
+     .type = CT_DURATION,
+     .offset = F(cache_refresh_ahead_ms),
+     .def = "\"1m\"",
+     .min = 0,
+     .max = MS(3600)},
+    {.path = "cache.state_file",
+     .type = CT_STRING,
+     .offset = F(cache_state_file),
+     .def = "\"/var/lib/relaygate/state/cache.state\"",
+     .check = config_check_abspath_or_empty,
+     .flags = CF_RESTART},
+    {.path = "cache.snapshot_interval",
+     .type = CT_DURATION,
+     .offset = F(cache_snapshot_interval_ms),
+     .def = "\"5m\"",
+     .min = MS(10),
+     .max = MS(86400)},
+
+    {.path = "advise.templates",
+     .type = CT_STRING,
+     .offset = F(advise_templates),
+     .def = "\"/etc/relaygate/advise\"",
+     .check = config_check_abspath},
+    {.path = "advise.language",
+     .type = CT_STRING,
+     .offset = F(advise_language),
+     .def = "\"nl\"",
+     .check = template_name_check},
 };
 
 #define CONFIG_NKEYS (sizeof(config_table) / sizeof(config_table[0]))
@@ -1192,6 +1292,19 @@ config_fail_key(const config_setting_t *const *set, const char *name,
 	                   "%s", text);
 }
 
+/* config_cross_cache - the TTL clamps must leave a range */
+static int
+config_cross_cache(const struct config *cfg, const config_setting_t *const *set,
+                   const char *name, char *why, size_t whylen)
+{
+	if (cfg->cache_ttl_min_ms > cfg->cache_ttl_max_ms ||
+	    cfg->cache_ttl_min_ms > cfg->cache_ttl_bad_max_ms)
+		return config_fail_key(set, name, "cache.ttl_min", why, whylen,
+		                       "longer than cache.ttl_max or "
+		                       "cache.ttl_bad_max");
+	return 0;
+}
+
 /* config_cross_check - rules that involve more than one setting */
 static int
 config_cross_check(const struct config *cfg, const config_setting_t *const *set,
@@ -1248,7 +1361,7 @@ config_cross_check(const struct config *cfg, const config_setting_t *const *set,
 		return config_fail_key(set, name, "dkim.active_selector", why,
 		                       whylen, text);
 	}
-	return 0;
+	return config_cross_cache(cfg, set, name, why, whylen);
 }
 
 /*

@@ -139,6 +139,24 @@ struct config {
 	size_t policy_noverrides;
 	char *policy_overrides_file;
 
+	/* cache: the shared verdict table (cache.h) and its state file */
+	char *cache_name;               /* shm name, "/relaygate" */
+	int64_t cache_capacity;         /* records */
+	int cache_mode;                 /* of the segment */
+	char *cache_group;              /* of the segment; "": daemon.group */
+	int64_t cache_ttl_min_ms;       /* every verdict lives this long */
+	int64_t cache_ttl_max_ms;       /* cap of configured verdicts */
+	int64_t cache_ttl_bad_max_ms;   /* cap of partial/unconfigured */
+	int64_t cache_ttl_temp_ms;      /* TTL of temporary verdicts */
+	int64_t cache_max_stale_ms;     /* served stale at most this long */
+	int64_t cache_refresh_ahead_ms; /* refresh busy domains this early */
+	char *cache_state_file;         /* "": no state file */
+	int64_t cache_snapshot_interval_ms; /* how often it is written */
+
+	/* advise: the message to a customer's DNS administrator */
+	char *advise_templates; /* directory of <language>.txt templates */
+	char *advise_language;  /* the default language, "nl" */
+
 	/* bookkeeping, not settings */
 	struct config_override *file_overrides; /* from overrides_file */
 	size_t nfile_overrides;

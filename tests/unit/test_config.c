@@ -74,6 +74,12 @@ test_defaults(void **state)
 	assert_int_equal(cfg->drain_timeout_ms, 30000);
 	assert_int_equal(cfg->log_level, LOG_LEVEL_INFO);
 	assert_int_equal(cfg->relay_addresses.n, 0);
+	assert_string_equal(cfg->cache_name, "/relaygate");
+	assert_int_equal(cfg->cache_capacity, 100000);
+	assert_int_equal(cfg->cache_mode, 0640);
+	assert_int_equal(cfg->cache_ttl_min_ms, 60000);
+	assert_int_equal(cfg->cache_ttl_temp_ms, 30000);
+	assert_int_equal(cfg->cache_max_stale_ms, 6 * 3600000);
 	for (size_t i = 0; i < config_key_count(); i++)
 		assert_false(config_key_in_file(cfg, i));
 	config_release(cfg);
@@ -197,6 +203,15 @@ test_errors(void **state)
 	     "is not one of: tag, defer, reject, monitor, exempt"},
 	    {"daemon: { socket = \"unix:/x\"; socket = \"unix:/y\"; };",
 	     "duplicate setting name"},
+	    {"cache: { name = \"relaygate\"; };",
+	     "cache.name: 'relaygate' is not a shared-memory name"},
+	    {"cache: { name = \"/a/b\"; };", "is not a shared-memory name"},
+	    {"cache: { capacity = 8; };", "cache.capacity: 8 is out of range"},
+	    {"cache: { mode = \"0640x\"; };", "bad octal mode"},
+	    {"cache: {\n ttl_min = \"10m\"; };",
+	     "t.conf:2: cache.ttl_min: longer than cache.ttl_max or "
+	     "cache.ttl_bad_max"},
+	    {"cache: { ttl_temp = 0; };", "cache.ttl_temp: 0 is out of range"},
 	};
 	char why[1024];
 
