@@ -6,32 +6,49 @@
  *
  * MODEL
  *	The milter asks for the verdict of each domain a message is judged
- *	on.  A verdict comes from the shared cache while it is fresh;
- *	otherwise the domain is checked (check.h: SPF, selectors and DMARC
- *	concurrently, under resolver.check_timeout) and the verdict stored.
+ *	on.  A verdict comes from the shared cache (cache.h) while it is
+ *	fresh; otherwise the domain is checked (check.h: SPF, selectors and
+ *	DMARC concurrently, under resolver.check_timeout) and the verdict
+ *	stored, for its DNS TTL clamped per class: cache.ttl_min to
+ *	cache.ttl_max when configured, to cache.ttl_bad_max when partial or
+ *	unconfigured, cache.ttl_temp when DNS trouble left it temporary.
  *	Concurrent requests for one domain in this process share one check
  *	(flight.h), so a burst of mail from a new domain costs one set of
- *	DNS queries.  When a check meets DNS trouble and an expired verdict
- *	is still within its stale window, the old verdict stands in rather
- *	than deferring mail.  Without a cache every request checks (tests,
- *	and relaygatectl --fresh).
+ *	DNS queries; the check's leader looks at the cache again first, as
+ *	another process may have filled it.
+ *	An expired verdict within its stale window (cache.max_stale) is
+ *	re-checked by the one request that wins the cache's refresh claim;
+ *	if that check meets DNS trouble, or while it runs, the old verdict
+ *	stands in rather than deferring mail.  A fresh verdict used within
+ *	cache.refresh_ahead of its expiry (at most half its TTL) is
+ *	re-checked in a background thread, so busy domains never wait for
+ *	DNS; that needs judge_set_env() (where the thread gets a current
+ *	configuration and keys), and is skipped without it.  Without a cache
+ *	every request checks (tests, and relaygatectl --fresh).
  *	The result says where the verdict came from, for the decision line,
  *	and carries the domain's first_seen_bad (the start of its grace
- *	period; 0 when not known to be misconfigured).
+ *	period; 0 when not known to be misconfigured) and checked_at.
  *
  * OWNERSHIP
  *	judge_open() borrows dns, spf and cache (may be NULL) for the
- *	judge's life; judge_close() releases only the judge (NULL is fine).
- *	cfg and keys are borrowed for the call.  Results go to caller
- *	storage and hold no pointers.
+ *	judge's life; judge_close() releases only the judge (NULL is fine),
+ *	after waiting for background refreshes.  cfg and keys are borrowed
+ *	for the call; a background refresh acquires its own through the
+ *	judge_env functions.  Results go to caller storage and hold no
+ *	pointers.
  *
  * CONCURRENCY
  *	judge_domain() and judge_count() are thread-safe; they block for
- *	at most the check deadline.
+ *	at most the check deadline.  At most JUDGE_REFRESH_MAX background
+ *	refreshes run at once (more are skipped, not queued).
+ *	judge_set_check() and judge_set_env() must be called before the
+ *	judge is shared.
  *
  * ERRORS
  *	judge_domain() returns -1 only for a name that is not a valid
- *	domain; DNS trouble is a TEMPORARY verdict.  Nothing is logged.
+ *	domain; DNS trouble is a TEMPORARY verdict.  Cache write failures
+ *	(a bucket lock lost to a failed recovery) only cost caching.
+ *	Nothing is logged.
  *
  * SEE ALSO
  *	check.h, verdict.h, cache.h, flight.h.
@@ -50,7 +67,8 @@ enum judge_source {
 	JUDGE_HIT,     /* fresh from the cache */
 	JUDGE_CHECKED, /* checked now, by this request */
 	JUDGE_SHARED,  /* checked now, by a concurrent request */
-	JUDGE_STALE, /* the check met DNS trouble; an older verdict stood in */
+	JUDGE_STALE,   /* expired: an older verdict stood in while another
+	                * request re-checks, or its re-check met DNS trouble */
 	JUDGE_TIMEOUT, /* a concurrent check outlasted the deadline */
 };
 
@@ -59,14 +77,52 @@ struct judge_result {
 	enum judge_source source;
 	int64_t first_seen_bad; /* seconds since the epoch; 0: not known bad */
 	int64_t checked_at;     /* when the verdict was made; 0: unknown */
-	int64_t duration_ms;    /* time spent in judge_domain() */
+	int64_t duration_ms;    /* time spent checking; 0 for a hit */
 };
 
 struct judge;
 
+/* Background refreshes running at once, at most. */
+#define JUDGE_REFRESH_MAX 16
+
+/*
+ * The check behind the judge: fill out with the verdict of domain and
+ * return 0, or -1 if it is not a valid domain.  The default runs
+ * check_domain() (check.h) under resolver.check_timeout; tests put in
+ * their own with judge_set_check().
+ */
+typedef int (*judge_check_fn)(const struct config *cfg,
+                              const struct keys_key *const *keys,
+                              const char *domain, struct verdict *out,
+                              void *arg);
+
+/* What a background refresh checks with, held for its duration. */
+struct judge_env {
+	const struct config *cfg;
+	const struct keys_key *const *keys;
+	void *pin; /* the acquirer's, for its release function */
+};
+
+/* Fill env with a held configuration and keys; 0, or -1 for none. */
+typedef int (*judge_acquire_fn)(struct judge_env *env, void *arg);
+
+/* Give back what the acquire function held. */
+typedef void (*judge_release_fn)(struct judge_env *env, void *arg);
+
 /* judge_open - a judge over these resources; cache may be NULL */
 struct judge *judge_open(struct dns *dns, struct spf_check *spf,
                          struct cache *cache);
+
+/* judge_set_check - replace the check (tests); fn NULL: the default */
+void judge_set_check(struct judge *j, judge_check_fn fn, void *arg);
+
+/*
+ * judge_set_env - where background refreshes get a configuration and
+ * keys (the current ones, e.g. runtime_acquire()); until it is called,
+ * refresh-ahead is off.
+ */
+void judge_set_env(struct judge *j, judge_acquire_fn acquire,
+                   judge_release_fn release, void *arg);
 
 /* judge_close - release the judge (not what it borrows); NULL is fine */
 void judge_close(struct judge *j);

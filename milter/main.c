@@ -12,6 +12,7 @@
  */
 
 #include <getopt.h>
+#include <grp.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -19,6 +20,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cache.h"
 #include "config.h"
 #include "daemon.h"
 #include "dkim_check.h"
@@ -29,6 +31,7 @@
 #include "paths.h"
 #include "runtime.h"
 #include "signer.h"
+#include "snapshot.h"
 #include "spf_check.h"
 #include "util.h"
 
@@ -46,8 +49,12 @@ struct main_env {
 	struct spf_check *spf;
 	struct judge *judge;
 	struct signer *signer;
+	struct cache *cache;
 	char provider_text[1024]; /* the last provider state logged */
 	int64_t provider_due;     /* monotonic ms of the next check */
+	char *state_file;         /* cache.state_file; NULL: none */
+	int64_t snapshot_due;     /* monotonic ms of the next snapshot */
+	int cache_retired;        /* logged that the segment was replaced */
 };
 
 /* main_usage - the command line */
@@ -213,6 +220,126 @@ main_signer(const struct config *cfg, char *why, size_t whylen)
 	return s;
 }
 
+/* main_cache_gid - the segment's group: cache.group, else daemon.group */
+static gid_t
+main_cache_gid(const struct config *cfg)
+{
+	const char *name = cfg->cache_group[0] ? cfg->cache_group : cfg->group;
+	struct group *gr;
+
+	if (name[0] == '\0')
+		return (gid_t) -1;
+	if ((gr = getgrnam(name)) == NULL)
+		fatal("cache.group: no group '%s'", name);
+	return gr->gr_gid;
+}
+
+/*
+ * main_snapshot_load - merge the state file into the table; a file that
+ * cannot be used is reported and ignored.
+ */
+static void
+main_snapshot_load(struct main_env *env)
+{
+	struct snapshot_info info;
+	char why[1024], n[32];
+
+	if (env->state_file == NULL)
+		return;
+	if (snapshot_load(env->cache, env->state_file, &info, why,
+	                  sizeof(why)) != 0) {
+		log_event(LOG_LEVEL_WARNING, "state_file", "status", "ignored",
+		          "path", env->state_file, "reason", why,
+		          (const char *) NULL);
+		return;
+	}
+	snprintf(n, sizeof(n), "%zu", info.records);
+	log_event(LOG_LEVEL_INFO, "state_file", "status",
+	          info.absent ? "absent" : "loaded", "path", env->state_file,
+	          "records", n, (const char *) NULL);
+}
+
+/* main_snapshot_save - write the state file; a failure is reported */
+static void
+main_snapshot_save(struct main_env *env, enum log_level level)
+{
+	struct snapshot_info info;
+	char why[1024], n[32];
+
+	if (env->state_file == NULL)
+		return;
+	if (snapshot_save(env->cache, env->state_file, util_realtime_s(), &info,
+	                  why, sizeof(why)) != 0) {
+		log_event(LOG_LEVEL_WARNING, "state_file", "status",
+		          "not_saved", "reason", why, (const char *) NULL);
+		return;
+	}
+	snprintf(n, sizeof(n), "%zu", info.records);
+	log_event(level, "state_file", "status", "saved", "path",
+	          env->state_file, "records", n, (const char *) NULL);
+}
+
+/*
+ * main_cache_open - the shared verdict table and the state file, before
+ * privileges are dropped: the segment is created (or re-attached) by the
+ * root-started daemon, whose mapping stays writable afterwards.  A table
+ * that cannot be opened is fatal.
+ */
+static void
+main_cache_open(struct main_env *env, const struct config *cfg)
+{
+	static const char *const origins[] = {
+	    [CACHE_ATTACHED] = "attached",
+	    [CACHE_CREATED] = "created",
+	    [CACHE_RECREATED] = "recreated",
+	};
+	struct cache_stats st;
+	char why[1024] = "", n[32], cap[32];
+
+	env->cache = cache_open(cfg->cache_name, (size_t) cfg->cache_capacity,
+	                        (mode_t) cfg->cache_mode, main_cache_gid(cfg),
+	                        0, why, sizeof(why));
+	if (env->cache == NULL)
+		fatal("shared-memory cache: %s", why);
+	cache_stats(env->cache, &st);
+	snprintf(n, sizeof(n), "%zu", st.entries);
+	snprintf(cap, sizeof(cap), "%zu", st.capacity);
+	log_event(
+	    cache_origin(env->cache) == CACHE_RECREATED ? LOG_LEVEL_WARNING
+	                                                : LOG_LEVEL_NOTICE,
+	    "cache", "segment", cfg->cache_name, "origin",
+	    origins[cache_origin(env->cache)], "entries", n, "capacity", cap,
+	    why[0] ? "reason" : (const char *) NULL, why, (const char *) NULL);
+	if (cfg->cache_state_file[0] != '\0')
+		env->state_file = xstrdup(cfg->cache_state_file);
+	env->snapshot_due =
+	    util_monotonic_ms() + cfg->cache_snapshot_interval_ms;
+	main_snapshot_load(env);
+}
+
+/* main_judge_acquire - a background refresh checks with the current runtime */
+static int
+main_judge_acquire(struct judge_env *je, void *arg)
+{
+	struct runtime *rt = runtime_acquire();
+
+	(void) arg;
+	if (rt == NULL)
+		return -1;
+	je->cfg = rt->cfg;
+	je->keys = rt->keys;
+	je->pin = rt;
+	return 0;
+}
+
+/* main_judge_release - give that runtime back */
+static void
+main_judge_release(struct judge_env *je, void *arg)
+{
+	(void) arg;
+	runtime_release(je->pin);
+}
+
 /*
  * main_ed25519_warn - libopendkim up to 2.11.0 leaks with every Ed25519
  * signature (signer.h): say so at start when a selector has such a key.
@@ -248,16 +375,23 @@ main_open(struct main_env *env, struct runtime *rt)
 	    (env->signer = main_signer(rt->cfg, why, sizeof(why))) == NULL)
 		fatal("%s", why);
 	main_ed25519_warn(rt);
-	env->judge = judge_open(env->dns, env->spf, NULL);
+	env->judge = judge_open(env->dns, env->spf, env->cache);
+	judge_set_env(env->judge, main_judge_acquire, main_judge_release, NULL);
 	milter_setup(env->judge, env->signer);
 	main_provider_check(env, rt);
 }
 
-/* main_close - release what main_open() opened, after serving */
+/*
+ * main_close - release what main_open() opened, after serving; the state
+ * file is written once the judge's background refreshes are done.
+ */
 static void
 main_close(struct main_env *env)
 {
 	judge_close(env->judge);
+	main_snapshot_save(env, LOG_LEVEL_NOTICE);
+	cache_close(env->cache);
+	free(env->state_file);
 	signer_close(env->signer);
 	spf_check_close(env->spf);
 	dns_close(env->dns);
@@ -286,6 +420,7 @@ main_start(const struct main_opts *opts, struct config *cfg,
 	if (rt->cfg->pid_file[0] != '\0' &&
 	    daemon_pidfile_write(rt->cfg->pid_file, why, sizeof(why)) < 0)
 		fatal("%s", why);
+	main_cache_open(env, rt->cfg);
 	if (daemon_drop_privileges(rt->cfg->user, rt->cfg->group, why,
 	                           sizeof(why)) < 0)
 		fatal("%s", why);
@@ -317,14 +452,28 @@ main_milter_thread(void *arg)
 static int64_t
 main_housekeeping(struct main_env *env)
 {
-	int64_t now = util_monotonic_ms();
-	struct runtime *rt;
+	int64_t now = util_monotonic_ms(), next;
+	struct runtime *rt = runtime_acquire();
 
-	if (now >= env->provider_due && (rt = runtime_acquire()) != NULL) {
+	if (rt != NULL && now >= env->provider_due)
 		main_provider_check(env, rt);
-		runtime_release(rt);
+	if (rt != NULL && env->state_file != NULL && now >= env->snapshot_due) {
+		main_snapshot_save(env, LOG_LEVEL_DEBUG);
+		env->snapshot_due =
+		    util_monotonic_ms() + rt->cfg->cache_snapshot_interval_ms;
 	}
-	return env->provider_due - util_monotonic_ms();
+	runtime_release(rt);
+	if (!env->cache_retired && cache_retired(env->cache)) {
+		env->cache_retired = 1;
+		log_event(LOG_LEVEL_ERROR, "cache", "status", "retired", "note",
+		          "another process re-created the segment (other "
+		          "capacity?); restart relaygate to share it again",
+		          (const char *) NULL);
+	}
+	next = env->provider_due;
+	if (env->state_file != NULL && env->snapshot_due < next)
+		next = env->snapshot_due;
+	return next - util_monotonic_ms();
 }
 
 /*
