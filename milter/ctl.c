@@ -1,6 +1,6 @@
 /*
- * relaygatectl - the operator's command line: configuration, and (in later
- * releases) domain checks and onboarding messages.
+ * relaygatectl - the operator's command line: configuration, keys, domain
+ * checks and onboarding messages.
  *
  * Each sub-command is one function in the table below; it gets the
  * arguments after its name and returns the process exit status.
@@ -12,6 +12,8 @@
 #include <string.h>
 
 #include "config.h"
+#include "ctl_advise.h"
+#include "ctl_cache.h"
 #include "ctl_check.h"
 #include "ctl_keys.h"
 #include "log.h"
@@ -89,6 +91,27 @@ ctl_spf_cmd(const char *conf, int argc, char **argv)
 	return ctl_with_config(conf, argc, argv, ctl_spf);
 }
 
+/* ctl_check_cmd - "check" */
+static int
+ctl_check_cmd(const char *conf, int argc, char **argv)
+{
+	return ctl_with_config(conf, argc, argv, ctl_check);
+}
+
+/* ctl_advise_cmd - "advise" */
+static int
+ctl_advise_cmd(const char *conf, int argc, char **argv)
+{
+	return ctl_with_config(conf, argc, argv, ctl_advise);
+}
+
+/* ctl_cache_cmd - "cache" */
+static int
+ctl_cache_cmd(const char *conf, int argc, char **argv)
+{
+	return ctl_with_config(conf, argc, argv, ctl_cache);
+}
+
 /* ctl_keygen_cmd - "keygen" */
 static int
 ctl_keygen_cmd(const char *conf, int argc, char **argv)
@@ -112,6 +135,21 @@ static const struct ctl_command ctl_commands[] = {
     {"spf", "DOMAIN...",
      "does each domain's SPF authorize the relay's addresses, and why",
      ctl_spf_cmd},
+    {"check", "[--json] [--resolver ADDR[@PORT]] [-j N] [-f FILE] DOMAIN...",
+     "every record of each domain (SPF, selector CNAMEs and keys, DMARC): "
+     "expected, found, status and the fix; exit 0 configured, 1 not, "
+     "2 temporary",
+     ctl_check_cmd},
+    {"advise", "DOMAIN [--lang nl|en] [--resolver ADDR[@PORT]]",
+     "the message to the domain's DNS administrator: the records to "
+     "publish, merged with what the domain has",
+     ctl_advise_cmd},
+    {"cache",
+     "list [--state STATE] [--sort domain|messages|checked] | show DOMAIN "
+     "| flush DOMAIN...|--all [--forget] | stats",
+     "the verdict cache of the running relaygate: list or show domains, "
+     "flush them so the next message re-checks, statistics",
+     ctl_cache_cmd},
 };
 
 #define CTL_NCOMMANDS (sizeof(ctl_commands) / sizeof(ctl_commands[0]))

@@ -1,66 +1,51 @@
 /*
  * ctl_check - relaygatectl commands that check domains through live DNS.
+ *
+ * "check" runs check_domain() for each domain on a bounded pool of
+ * threads, turns each result into a report (check_report.h) and writes
+ * it (check_render.h) in the order the domains were given.  A cache
+ * refresh (--fresh, and storing each fresh verdict for the milter) would
+ * go into ctl_check_work(), where a domain's check result exists.
  */
 
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "check.h"
+#include "check_render.h"
+#include "check_report.h"
 #include "ctl_check.h"
-#include "keyring.h"
+#include "ctl_env.h"
+#include "pool.h"
 #include "util.h"
 
-/* What a checking command opens once and uses for every domain. */
-struct ctl_env {
-	struct dns *dns;
-	struct spf_check *spf;
-	struct keyring *ring;
-	struct check_env check;
+#define CTL_CHECK_JOBS 8      /* default -j */
+#define CTL_CHECK_MAX_JOBS 64 /* most -j */
+
+/* Options of "check". */
+struct ctl_check_opts {
+	int json;
+	const char *resolver;
+	const char *file;
+	unsigned jobs;
+	char **domains; /* from the arguments and the file, copies */
+	size_t ndomains;
 };
 
-/* ctl_env_close - release what ctl_env_open opened */
-static void
-ctl_env_close(struct ctl_env *e)
-{
-	spf_check_close(e->spf);
-	dns_close(e->dns);
-	keyring_free(e->ring);
-}
+/* What "check" shares with its workers. */
+struct ctl_check_run {
+	struct ctl_env *env;
+	const struct ctl_check_opts *opts;
+	struct check_render render;
+};
 
-/*
- * ctl_env_open - the resolver, the SPF evaluator and the keys (a key that
- * cannot be loaded is reported; its selector then cannot be recognized).
- */
-static int
-ctl_env_open(const struct config *cfg, unsigned parts, struct ctl_env *e)
-{
-	char why[512];
-	size_t failed = 0;
-
-	memset(e, 0, sizeof(*e));
-	if ((e->dns = dns_open(cfg, why, sizeof(why))) == NULL ||
-	    (e->spf = spf_check_open(cfg, e->dns, why, sizeof(why))) == NULL) {
-		fprintf(stderr, "relaygatectl: %s\n", why);
-		ctl_env_close(e);
-		return -1;
-	}
-	if (parts & CHECK_DKIM) {
-		e->ring = keyring_load(cfg, &failed);
-		for (size_t i = 0; failed > 0 && i < e->ring->n; i++)
-			if (e->ring->key[i] == NULL)
-				fprintf(stderr,
-				        "relaygatectl: selector %s: %s\n",
-				        cfg->dkim_selectors[i].name,
-				        e->ring->why[i]);
-	}
-	e->check =
-	    (struct check_env){.dns = e->dns,
-	                       .spf = e->spf,
-	                       .cfg = cfg,
-	                       .keys = e->ring ? keyring_keys(e->ring) : NULL};
-	return 0;
-}
+/* One domain's outcome, from a worker to the writer. */
+struct ctl_check_done {
+	struct check_report *report; /* NULL: not a domain name */
+	char why[256];
+};
 
 /* ctl_spf_print - the SPF part of a check, for a human */
 static void
@@ -113,7 +98,7 @@ ctl_spf(const struct config *cfg, int argc, char **argv)
 		fprintf(stderr, "usage: relaygatectl spf DOMAIN...\n");
 		return 2;
 	}
-	if (ctl_env_open(cfg, CHECK_SPF, &e) < 0)
+	if (ctl_env_open(cfg, NULL, CHECK_SPF, &e) < 0)
 		return 2;
 	r = xmalloc(sizeof(*r));
 	for (int i = 0; i < argc; i++) {
@@ -130,4 +115,168 @@ ctl_spf(const struct config *cfg, int argc, char **argv)
 	free(r);
 	ctl_env_close(&e);
 	return status;
+}
+
+/* ctl_check_add - one more domain to check */
+static void
+ctl_check_add(struct ctl_check_opts *o, const char *domain, size_t len)
+{
+	if ((o->ndomains & (o->ndomains - 1)) == 0)
+		o->domains =
+		    xrealloc(o->domains, (o->ndomains ? o->ndomains * 2 : 1) *
+		                             sizeof(*o->domains));
+	o->domains[o->ndomains++] = xstrndup(domain, len);
+}
+
+/*
+ * ctl_check_file - the domains of a file ("-": standard input), one per
+ * line; blank lines and '#' comments are skipped.
+ */
+static int
+ctl_check_file(struct ctl_check_opts *o, const char *path)
+{
+	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "re");
+	char *line = NULL;
+	size_t cap = 0;
+
+	if (f == NULL) {
+		perror(path);
+		return -1;
+	}
+	while (getline(&line, &cap, f) >= 0) {
+		char *s = line + strspn(line, " \t");
+		size_t n = strcspn(s, " \t\r\n#");
+
+		if (n > 0)
+			ctl_check_add(o, s, n);
+	}
+	free(line);
+	if (f != stdin)
+		fclose(f);
+	return 0;
+}
+
+/* ctl_check_free_opts - the domain copies */
+static void
+ctl_check_free_opts(struct ctl_check_opts *o)
+{
+	for (size_t i = 0; i < o->ndomains; i++)
+		free(o->domains[i]);
+	free(o->domains);
+}
+
+/* ctl_check_usage - the synopsis; returns 2 */
+static int
+ctl_check_usage(void)
+{
+	fprintf(stderr,
+	        "usage: relaygatectl check [--json] [--resolver ADDR[@PORT]] "
+	        "[-j N] [-f FILE] DOMAIN...\n");
+	return 2;
+}
+
+/*
+ * ctl_check_parse - the options; argv[-1] is the command's name (as
+ * relaygatectl passes it), which getopt takes for the program name.
+ */
+static int
+ctl_check_parse(int argc, char **argv, struct ctl_check_opts *o)
+{
+	static const struct option longopts[] = {
+	    {"json", no_argument, NULL, 'J'},
+	    {"resolver", required_argument, NULL, 'r'},
+	    {"file", required_argument, NULL, 'f'},
+	    {"jobs", required_argument, NULL, 'j'},
+	    {NULL, 0, NULL, 0},
+	};
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	o->jobs = CTL_CHECK_JOBS;
+	optind = 0;
+	while ((c = getopt_long(argc + 1, argv - 1, "f:j:", longopts, NULL)) !=
+	       -1) {
+		if (c == 'J')
+			o->json = 1;
+		else if (c == 'r')
+			o->resolver = optarg;
+		else if (c == 'f')
+			o->file = optarg;
+		else if (c == 'j' && atoi(optarg) >= 1 &&
+		         atoi(optarg) <= CTL_CHECK_MAX_JOBS)
+			o->jobs = (unsigned) atoi(optarg);
+		else
+			return -1;
+	}
+	for (int i = optind; i < argc + 1; i++)
+		ctl_check_add(o, argv[i - 1], strlen(argv[i - 1]));
+	if (o->file != NULL && ctl_check_file(o, o->file) < 0)
+		return -1;
+	return o->ndomains > 0 ? 0 : -1;
+}
+
+/* ctl_check_work - check one domain and build its report (a worker) */
+static void *
+ctl_check_work(void *arg, size_t i)
+{
+	struct ctl_check_run *run = arg;
+	struct ctl_check_done *done = xcalloc(1, sizeof(*done));
+	struct check_result *c = xmalloc(sizeof(*c));
+	struct check_report_in in = {
+	    .cfg = run->env->cfg, .check = c, .keys = run->env->check.keys};
+
+	if (check_domain(&run->env->check, run->opts->domains[i], CHECK_ALL,
+	                 ctl_env_deadline(run->env), c) < 0) {
+		util_strlcpy(done->why, c->spf.summary, sizeof(done->why));
+	} else {
+		ctl_env_merge_in(run->env, c, &in.merge);
+		done->report = xmalloc(sizeof(*done->report));
+		check_report_build(&in, done->report);
+	}
+	free(c);
+	return done;
+}
+
+/* ctl_check_write - one domain's outcome, in order (the main thread) */
+static void
+ctl_check_write(void *arg, size_t i, void *result)
+{
+	struct ctl_check_run *run = arg;
+	struct ctl_check_done *done = result;
+
+	if (done->report != NULL)
+		check_render_domain(&run->render, done->report);
+	else
+		check_render_invalid(&run->render, run->opts->domains[i],
+		                     done->why);
+	free(done->report);
+	free(done);
+}
+
+/* ctl_check - "check [options] DOMAIN..." */
+int
+ctl_check(const struct config *cfg, int argc, char **argv)
+{
+	struct ctl_check_opts o;
+	struct ctl_check_run run = {.opts = &o};
+	struct ctl_env e;
+	int rc;
+
+	if (ctl_check_parse(argc, argv, &o) < 0) {
+		ctl_check_free_opts(&o);
+		return ctl_check_usage();
+	}
+	if (ctl_env_open(cfg, o.resolver, CHECK_ALL, &e) < 0) {
+		ctl_check_free_opts(&o);
+		return 2;
+	}
+	ctl_env_measure(&e);
+	run.env = &e;
+	check_render_begin(&run.render, stdout, o.json);
+	pool_run(o.ndomains, o.jobs, 4 * (size_t) o.jobs, ctl_check_work,
+	         ctl_check_write, &run);
+	rc = check_render_end(&run.render);
+	ctl_env_close(&e);
+	ctl_check_free_opts(&o);
+	return rc;
 }

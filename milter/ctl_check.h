@@ -19,4 +19,14 @@
  */
 int ctl_spf(const struct config *cfg, int argc, char **argv);
 
+/*
+ * ctl_check - "relaygatectl check [--json] [--resolver ADDR@PORT]
+ * [-j N] [-f FILE] DOMAIN...": every record of each domain, expected
+ * against found, with fixes (doc/relaygatectl-check.md).  Domains are
+ * checked concurrently on at most N threads and reported in the order
+ * given.  Exit 0 if every domain is configured, 2 if some is temporarily
+ * unknown or not a domain name (or on a usage error), else 1.
+ */
+int ctl_check(const struct config *cfg, int argc, char **argv);
+
 #endif
