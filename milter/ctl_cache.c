@@ -272,11 +272,10 @@ ctl_cache_show_verdict(const struct config *cfg, const struct cache_record *r)
 	struct verdict v;
 	char buf[512];
 
-	if (r->payload_len != sizeof(v) || r->payload[0] != VERDICT_VERSION) {
+	if (verdict_decode(r->payload, r->payload_len, &v) < 0) {
 		printf("  verdict        (another version of relaygate's)\n");
 		return;
 	}
-	memcpy(&v, r->payload, sizeof(v));
 	printf("  state          %s\n", verdict_state_name(v.state));
 	verdict_spf_text(&v, buf, sizeof(buf));
 	printf("  spf            %s\n", buf);

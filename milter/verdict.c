@@ -167,6 +167,17 @@ verdict_overall(const struct verdict *v)
 	return VERDICT_UNCONFIGURED;
 }
 
+/* verdict_decode - stored bytes back into a verdict */
+int
+verdict_decode(const void *bytes, size_t len, struct verdict *out)
+{
+	if (len != sizeof(*out) ||
+	    ((const unsigned char *) bytes)[0] != VERDICT_VERSION)
+		return -1;
+	memcpy(out, bytes, sizeof(*out));
+	return 0;
+}
+
 /* verdict_from_check - condense a check */
 void
 verdict_from_check(const struct check_result *r, struct verdict *out)

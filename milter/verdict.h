@@ -78,6 +78,12 @@ struct verdict {
 	char dkim_detail[VERDICT_DETAIL]; /* "prezent-a._domainkey.x.nl" */
 };
 
+/*
+ * verdict_decode - a verdict stored as len bytes (a cache payload) into
+ * out; -1 if they are not a verdict of this version.
+ */
+int verdict_decode(const void *bytes, size_t len, struct verdict *out);
+
 /* verdict_from_check - condense a check of all parts */
 void verdict_from_check(const struct check_result *r, struct verdict *out);
 
