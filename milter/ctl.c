@@ -16,6 +16,7 @@
 #include "ctl_cache.h"
 #include "ctl_check.h"
 #include "ctl_keys.h"
+#include "ctl_rotation.h"
 #include "log.h"
 #include "paths.h"
 
@@ -112,6 +113,13 @@ ctl_cache_cmd(const char *conf, int argc, char **argv)
 	return ctl_with_config(conf, argc, argv, ctl_cache);
 }
 
+/* ctl_rotation_cmd - "rotation-check" */
+static int
+ctl_rotation_cmd(const char *conf, int argc, char **argv)
+{
+	return ctl_with_config(conf, argc, argv, ctl_rotation);
+}
+
 /* ctl_keygen_cmd - "keygen" */
 static int
 ctl_keygen_cmd(const char *conf, int argc, char **argv)
@@ -150,6 +158,10 @@ static const struct ctl_command ctl_commands[] = {
      "the verdict cache of the running relaygate: list or show domains, "
      "flush them so the next message re-checks, statistics",
      ctl_cache_cmd},
+    {"rotation-check", "[DOMAIN...]",
+     "the domains that would lose their signature at the next rotation "
+     "(the next selector not delegated): from the cache, or checked now",
+     ctl_rotation_cmd},
 };
 
 #define CTL_NCOMMANDS (sizeof(ctl_commands) / sizeof(ctl_commands[0]))
