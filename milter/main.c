@@ -191,35 +191,6 @@ main_reload(struct main_env *env, const char *path)
 	          (const char *) NULL);
 }
 
-/*
- * main_signer - libopendkim with the configured header lists: the default
- * signed set plus dkim.sign_headers, and dkim.oversign_headers.
- */
-static struct signer *
-main_signer(const struct config *cfg, char *why, size_t whylen)
-{
-	const char *const *def = signer_default_headers();
-	const struct config_strlist *add = &cfg->dkim_sign_headers;
-	const struct config_strlist *over = &cfg->dkim_oversign_headers;
-	const char **sign, **oversign;
-	struct signer *s;
-	size_t n = 0;
-
-	while (def[n] != NULL)
-		n++;
-	sign = xcalloc(n + add->n + 1, sizeof(*sign));
-	oversign = xcalloc(over->n + 1, sizeof(*oversign));
-	memcpy(sign, def, n * sizeof(*sign));
-	for (size_t i = 0; i < add->n; i++)
-		sign[n + i] = add->v[i];
-	for (size_t i = 0; i < over->n; i++)
-		oversign[i] = over->v[i];
-	s = signer_open(sign, oversign, why, whylen);
-	free(sign);
-	free(oversign);
-	return s;
-}
-
 /* main_cache_gid - the segment's group: cache.group, else daemon.group */
 static gid_t
 main_cache_gid(const struct config *cfg)
@@ -372,7 +343,8 @@ main_open(struct main_env *env, struct runtime *rt)
 	if ((env->dns = dns_open(rt->cfg, why, sizeof(why))) == NULL ||
 	    (env->spf = spf_check_open(rt->cfg, env->dns, why, sizeof(why))) ==
 	        NULL ||
-	    (env->signer = main_signer(rt->cfg, why, sizeof(why))) == NULL)
+	    (env->signer = signer_open_config(rt->cfg, why, sizeof(why))) ==
+	        NULL)
 		fatal("%s", why);
 	main_ed25519_warn(rt);
 	env->judge = judge_open(env->dns, env->spf, env->cache);

@@ -260,6 +260,32 @@ signer_open(const char *const *sign, const char *const *oversign, char *why,
 	return s;
 }
 
+/* signer_open_config - the default fields plus the configured ones */
+struct signer *
+signer_open_config(const struct config *cfg, char *why, size_t whylen)
+{
+	const char *const *def = signer_default_headers();
+	const struct config_strlist *add = &cfg->dkim_sign_headers;
+	const struct config_strlist *over = &cfg->dkim_oversign_headers;
+	const char **sign, **oversign;
+	struct signer *s;
+	size_t n = 0;
+
+	while (def[n] != NULL)
+		n++;
+	sign = xcalloc(n + add->n + 1, sizeof(*sign));
+	oversign = xcalloc(over->n + 1, sizeof(*oversign));
+	memcpy(sign, def, n * sizeof(*sign));
+	for (size_t i = 0; i < add->n; i++)
+		sign[n + i] = add->v[i];
+	for (size_t i = 0; i < over->n; i++)
+		oversign[i] = over->v[i];
+	s = signer_open(sign, oversign, why, whylen);
+	free(sign);
+	free(oversign);
+	return s;
+}
+
 /* signer_ed25519_leaks - is this libopendkim one without PR #321? */
 int
 signer_ed25519_leaks(void)

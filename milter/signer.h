@@ -69,6 +69,7 @@
 
 #include <stddef.h>
 
+#include "config.h"
 #include "keys.h"
 
 struct signer;
@@ -95,6 +96,15 @@ const char *const *signer_default_oversign(void);
  */
 struct signer *signer_open(const char *const *sign, const char *const *oversign,
                            char *why, size_t whylen);
+
+/*
+ * signer_open_config - signer_open() with the configuration's lists: the
+ * default signed fields plus dkim.sign_headers, and
+ * dkim.oversign_headers.  What the milter signs with, so that every
+ * signature relaygate makes covers the same fields.
+ */
+struct signer *signer_open_config(const struct config *cfg, char *why,
+                                  size_t whylen);
 
 /*
  * signer_ed25519_leaks - does the libopendkim in use leak memory with
