@@ -1,5 +1,6 @@
 /*
- * signer - DKIM signing with libopendkim (its only user in relaygate).
+ * signer - DKIM signing and verifying with libopendkim (its only user in
+ * relaygate).
  */
 
 #include <stdarg.h>
@@ -69,6 +70,14 @@ struct signer {
 	char **oversign;
 };
 
+/* One key lookup of a message being verified, as it really went. */
+struct signer_lookup {
+	char selector[DOMAIN_SIZE];
+	char domain[DOMAIN_SIZE];
+	enum signer_key status;
+	char why[256];
+};
+
 enum signer_state {
 	SIGNER_HEADERS,
 	SIGNER_BODY,
@@ -85,6 +94,12 @@ struct signer_msg {
 	size_t namelist; /* bytes of signed names handed over so far */
 	int last;        /* the last body byte, -1 before any */
 	char error[256]; /* the first failure */
+	/* verifying only */
+	signer_key_fn lookup; /* NULL: this handle signs */
+	void *lookup_arg;
+	int nosig; /* no DKIM-Signature field: nothing to hash */
+	struct signer_lookup looked[SIGNER_VERIFY_MAX];
+	size_t nlooked;
 };
 
 /* signer_default_headers - default signed fields */
@@ -168,18 +183,31 @@ signer_list_copy(const char *const *in, const char *must_have, char *why,
 }
 
 /*
- * signer_no_lookup - the key-lookup hook: there is no key to look up.
- * Signing never asks; if anything ever did, it gets "not found" instead
- * of libopendkim's default resolver (not thread-safe, notes 2.5).
+ * signer_key_lookup - the key-lookup hook: a verifying handle asks its
+ * lookup function and remembers the outcome; anything else (signing
+ * never asks) gets "not found" instead of libopendkim's default resolver
+ * (not thread-safe, notes 2.5).  Only a found key is passed on: a
+ * "try again" would stop libopendkim at this signature (see the header).
  */
 static DKIM_CBSTAT
-signer_no_lookup(DKIM *dkim, DKIM_SIGINFO *sig, u_char *buf, size_t buflen)
+signer_key_lookup(DKIM *dkim, DKIM_SIGINFO *sig, u_char *buf, size_t buflen)
 {
-	(void) dkim;
-	(void) sig;
-	(void) buf;
-	(void) buflen;
-	return DKIM_CBSTAT_NOTFOUND;
+	struct signer_msg *m = dkim_get_user_context(dkim);
+	const char *sel = (const char *) dkim_sig_getselector(sig);
+	const char *dom = (const char *) dkim_sig_getdomain(sig);
+	struct signer_lookup l = {.status = SIGNER_KEY_NONE};
+
+	if (m == NULL || m->lookup == NULL || sel == NULL || dom == NULL)
+		return DKIM_CBSTAT_NOTFOUND;
+	util_strlcpy(l.selector, sel, sizeof(l.selector));
+	util_strlcpy(l.domain, dom, sizeof(l.domain));
+	buf[0] = '\0';
+	l.status = m->lookup(m->lookup_arg, sel, dom, (char *) buf, buflen,
+	                     l.why, sizeof(l.why));
+	if (m->nlooked < SIGNER_VERIFY_MAX)
+		m->looked[m->nlooked++] = l;
+	return l.status == SIGNER_KEY_FOUND ? DKIM_CBSTAT_CONTINUE
+	                                    : DKIM_CBSTAT_NOTFOUND;
 }
 
 /* signer_lib_options - configure the DKIM_LIB; -1 with a reason */
@@ -209,7 +237,7 @@ signer_lib_options(struct signer *s, char *why, size_t whylen)
 	                 s->oversign, sizeof(char **)) != DKIM_STAT_OK)
 		return util_why(why, whylen,
 		                "libopendkim refuses the oversign list");
-	dkim_set_key_lookup(lib, signer_no_lookup);
+	dkim_set_key_lookup(lib, signer_key_lookup);
 	return 0;
 }
 
@@ -337,6 +365,27 @@ signer_stat_text(DKIM *dkim, DKIM_STAT st, char *out, size_t size)
 	         err != NULL ? err : "");
 }
 
+/* signer_msg_new - a handle around a new DKIM handle; NULL: st says why */
+static struct signer_msg *
+signer_msg_new(const struct signer *s, DKIM *dkim, DKIM_STAT st,
+               const char *call, char *why, size_t whylen)
+{
+	struct signer_msg *m;
+	char text[200];
+
+	if (dkim == NULL) {
+		signer_stat_text(NULL, st, text, sizeof(text));
+		util_why(why, whylen, "%s: %s", call, text);
+		return NULL;
+	}
+	m = xcalloc(1, sizeof(*m));
+	m->s = s;
+	m->dkim = dkim;
+	m->state = SIGNER_HEADERS;
+	m->last = -1;
+	return m;
+}
+
 /* signer_begin - a signing handle for one message */
 struct signer_msg *
 signer_begin(struct signer *s, const struct keys_key *key, const char *selector,
@@ -346,8 +395,6 @@ signer_begin(struct signer *s, const struct keys_key *key, const char *selector,
 	                     ? DKIM_SIGN_ED25519SHA256
 	                     : DKIM_SIGN_RSASHA256;
 	DKIM_STAT st = DKIM_STAT_OK;
-	struct signer_msg *m;
-	char text[200];
 	DKIM *dkim;
 
 	if (signer_dns_name_ok("selector", selector, why, whylen) < 0 ||
@@ -358,17 +405,7 @@ signer_begin(struct signer *s, const struct keys_key *key, const char *selector,
 	                 (const unsigned char *) selector,
 	                 (const unsigned char *) domain, DKIM_CANON_RELAXED,
 	                 DKIM_CANON_RELAXED, alg, -1, &st);
-	if (dkim == NULL) {
-		signer_stat_text(NULL, st, text, sizeof(text));
-		util_why(why, whylen, "dkim_sign: %s", text);
-		return NULL;
-	}
-	m = xcalloc(1, sizeof(*m));
-	m->s = s;
-	m->dkim = dkim;
-	m->state = SIGNER_HEADERS;
-	m->last = -1;
-	return m;
+	return signer_msg_new(s, dkim, st, "dkim_sign", why, whylen);
 }
 
 /* signer_fail - remember the first failure; returns -1 */
@@ -451,14 +488,16 @@ signer_header(struct signer_msg *m, const char *name, const char *value)
 
 	if (signer_usable(m, SIGNER_HEADERS, "signer_header") < 0)
 		return -1;
-	if (!signer_list_has(m->s->sign, name))
-		return 0;
-	m->namelist += strlen(name) + 1;
-	if (m->namelist > SIGNER_NAMELIST_MAX)
-		return signer_fail(m,
-		                   "too many header fields to sign (their "
-		                   "names exceed %d bytes)",
-		                   SIGNER_NAMELIST_MAX);
+	if (m->lookup == NULL) { /* signing: only the listed fields */
+		if (!signer_list_has(m->s->sign, name))
+			return 0;
+		m->namelist += strlen(name) + 1;
+		if (m->namelist > SIGNER_NAMELIST_MAX)
+			return signer_fail(m,
+			                   "too many header fields to sign "
+			                   "(their names exceed %d bytes)",
+			                   SIGNER_NAMELIST_MAX);
+	}
 	len = signer_build(m, name, value);
 	st = dkim_header(m->dkim, (u_char *) m->buf, len);
 	if (st != DKIM_STAT_OK)
@@ -474,7 +513,11 @@ signer_eoh(struct signer_msg *m)
 
 	if (signer_usable(m, SIGNER_HEADERS, "signer_eoh") < 0)
 		return -1;
-	if ((st = dkim_eoh(m->dkim)) != DKIM_STAT_OK)
+	st = dkim_eoh(m->dkim);
+	/* Verifying a message without signatures: a result, not an error. */
+	if (st == DKIM_STAT_NOSIG && m->lookup != NULL)
+		m->nosig = 1;
+	else if (st != DKIM_STAT_OK)
 		return signer_dkim_fail(m, "dkim_eoh", st);
 	m->state = SIGNER_BODY;
 	return 0;
@@ -488,7 +531,7 @@ signer_body(struct signer_msg *m, const unsigned char *chunk, size_t len)
 
 	if (signer_usable(m, SIGNER_BODY, "signer_body") < 0)
 		return -1;
-	if (len == 0)
+	if (len == 0 || m->nosig)
 		return 0; /* dkim_body asserts on a NULL buffer */
 	/* libopendkim's prototype lacks const; it does not write. */
 	st = dkim_body(m->dkim, (u_char *) chunk, len);
@@ -574,6 +617,9 @@ signer_end(struct signer_msg *m, char **value, char *why, size_t whylen)
 	int rc;
 
 	*value = NULL;
+	if (m->lookup != NULL)
+		return util_why(why, whylen,
+		                "signer_end called on a verifying handle");
 	rc = signer_finish(m, value);
 	if (rc < 0)
 		util_why(why, whylen, "%s", m->error);
@@ -592,4 +638,189 @@ signer_free(struct signer_msg *m)
 		dkim_free(m->dkim);
 	free(m->buf);
 	free(m);
+}
+
+/* signer_verify_begin - a verifying handle for one message */
+struct signer_msg *
+signer_verify_begin(struct signer *s, signer_key_fn lookup, void *arg,
+                    char *why, size_t whylen)
+{
+	DKIM_STAT st = DKIM_STAT_OK;
+	struct signer_msg *m;
+	DKIM *dkim;
+
+	dkim = dkim_verify(s->lib, signer_id, NULL, &st);
+	if ((m = signer_msg_new(s, dkim, st, "dkim_verify", why, whylen)) ==
+	    NULL)
+		return NULL;
+	m->lookup = lookup;
+	m->lookup_arg = arg;
+	/* The key-lookup hook finds its handle here. */
+	(void) dkim_set_user_context(dkim, m);
+	return m;
+}
+
+/* signer_lookup_of - what the lookup of a key found; NULL: not asked */
+static const struct signer_lookup *
+signer_lookup_of(const struct signer_msg *m, const struct signer_sig *sig)
+{
+	for (size_t i = 0; i < m->nlooked; i++)
+		if (strcasecmp(m->looked[i].selector, sig->selector) == 0 &&
+		    strcasecmp(m->looked[i].domain, sig->domain) == 0)
+			return &m->looked[i];
+	return NULL;
+}
+
+/*
+ * signer_sig_key - a signature whose key lookup found no key: the
+ * lookup's own outcome, which libopendkim only knows as "no key".
+ * Returns 0 if the key was found (or never asked for).
+ */
+static int
+signer_sig_key(const struct signer_msg *m, struct signer_sig *out)
+{
+	const struct signer_lookup *l = signer_lookup_of(m, out);
+	static const char *const what[] = {
+	    [SIGNER_KEY_NONE] = "no key record",
+	    [SIGNER_KEY_TEMPFAIL] = "DNS failure",
+	    [SIGNER_KEY_INVALID] = "unusable key record",
+	};
+
+	if (l == NULL || l->status == SIGNER_KEY_FOUND)
+		return 0;
+	out->result = l->status == SIGNER_KEY_TEMPFAIL ? SIGNER_TEMPERROR
+	                                               : SIGNER_PERMERROR;
+	snprintf(out->reason, sizeof(out->reason), "%s at %s._domainkey.%s%s%s",
+	         what[l->status], out->selector, out->domain,
+	         l->why[0] ? ": " : "", l->why);
+	return 1;
+}
+
+/* signer_sig_result - pass, or what went wrong, for one signature */
+static void
+signer_sig_result(const struct signer_msg *m, DKIM_SIGINFO *sig,
+                  struct signer_sig *out)
+{
+	unsigned flags = dkim_sig_getflags(sig);
+	int err = dkim_sig_geterror(sig), bh = dkim_sig_getbh(sig);
+	const char *text;
+
+	out->body_ok = bh == DKIM_SIGBH_MATCH      ? 1
+	               : bh == DKIM_SIGBH_MISMATCH ? 0
+	                                           : -1;
+	if ((flags & DKIM_SIGFLAG_PASSED) != 0 && bh == DKIM_SIGBH_MATCH) {
+		out->result = SIGNER_PASS;
+		return;
+	}
+	if (signer_sig_key(m, out))
+		return;
+	out->result = SIGNER_FAIL;
+	if (bh == DKIM_SIGBH_MISMATCH) {
+		util_strlcpy(out->reason,
+		             "body hash mismatch: the body changed after "
+		             "signing",
+		             sizeof(out->reason));
+	} else if (err == DKIM_SIGERROR_BADSIG ||
+	           (flags & DKIM_SIGFLAG_PASSED) != 0) {
+		util_strlcpy(out->reason,
+		             "signature mismatch: a signed header field "
+		             "changed after signing, or the published key "
+		             "is not the signing key",
+		             sizeof(out->reason));
+	} else {
+		out->result = SIGNER_PERMERROR;
+		text = dkim_sig_geterrorstr((DKIM_SIGERROR) err);
+		snprintf(out->reason, sizeof(out->reason), "%s",
+		         text != NULL ? text : "signature not verified");
+	}
+}
+
+/* signer_sig_describe - one signature's identity and result */
+static void
+signer_sig_describe(const struct signer_msg *m, DKIM_SIGINFO *sig,
+                    struct signer_sig *out)
+{
+	const unsigned char *d = dkim_sig_getdomain(sig);
+	const unsigned char *sel = dkim_sig_getselector(sig);
+	const unsigned char *alg = dkim_sig_getalgorithm(sig);
+	unsigned bits = 0;
+
+	memset(out, 0, sizeof(*out));
+	util_strlcpy(out->domain, d != NULL ? (const char *) d : "",
+	             sizeof(out->domain));
+	util_strlcpy(out->selector, sel != NULL ? (const char *) sel : "",
+	             sizeof(out->selector));
+	util_strlcpy(out->algorithm, alg != NULL ? (const char *) alg : "",
+	             sizeof(out->algorithm));
+	if (dkim_sig_getkeysize(sig, &bits) == DKIM_STAT_OK)
+		out->key_bits = bits;
+	signer_sig_result(m, sig, out);
+}
+
+/*
+ * signer_verify_finish - the end of the message, then every signature.
+ * eom's status is the library's summary of the signatures (no key, bad
+ * signature, ...), which the list says better; only a failure to
+ * process the message counts.
+ */
+static int
+signer_verify_finish(struct signer_msg *m, struct signer_verdict *out)
+{
+	DKIM_SIGINFO **sigs = NULL;
+	DKIM_STAT st;
+	int n = 0;
+
+	if (m->state == SIGNER_HEADERS && signer_eoh(m) < 0)
+		return -1;
+	if (signer_usable(m, SIGNER_BODY, "signer_verify_end") < 0)
+		return -1;
+	if (m->nosig)
+		return 0;
+	if (signer_final_crlf(m) < 0)
+		return -1;
+	st = dkim_eom(m->dkim, NULL);
+	if (st == DKIM_STAT_INTERNAL || st == DKIM_STAT_NORESOURCE ||
+	    st == DKIM_STAT_INVALID || st == DKIM_STAT_SYNTAX)
+		return signer_dkim_fail(m, "dkim_eom", st);
+	if (dkim_getsiglist(m->dkim, &sigs, &n) != DKIM_STAT_OK || n < 0)
+		n = 0;
+	out->nsigs = (size_t) n;
+	out->n =
+	    out->nsigs < SIGNER_VERIFY_MAX ? out->nsigs : SIGNER_VERIFY_MAX;
+	for (size_t i = 0; i < out->n; i++)
+		signer_sig_describe(m, sigs[i], &out->sig[i]);
+	return 0;
+}
+
+/* signer_verify_end - finish verifying */
+int
+signer_verify_end(struct signer_msg *m, struct signer_verdict *out, char *why,
+                  size_t whylen)
+{
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (m->lookup == NULL)
+		return util_why(why, whylen,
+		                "signer_verify_end called on a signing handle");
+	rc = signer_verify_finish(m, out);
+	if (rc < 0)
+		util_why(why, whylen, "%s", m->error);
+	if (m->state != SIGNER_FAILED)
+		m->state = SIGNER_DONE;
+	return rc;
+}
+
+/* signer_result_name - RFC 8601's words */
+const char *
+signer_result_name(enum signer_result result)
+{
+	static const char *const names[] = {
+	    [SIGNER_PASS] = "pass",
+	    [SIGNER_FAIL] = "fail",
+	    [SIGNER_TEMPERROR] = "temperror",
+	    [SIGNER_PERMERROR] = "permerror",
+	};
+
+	return (unsigned) result <= SIGNER_PERMERROR ? names[result] : "?";
 }

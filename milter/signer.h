@@ -7,9 +7,9 @@
  *
  * MODEL
  *	One struct signer per process wraps libopendkim's DKIM_LIB: the
- *	header fields to sign, those to oversign, and a key-lookup hook that
- *	answers "not found" so the library never touches DNS (signing needs
- *	none; selector checks fetch records through the dns module).  One
+ *	header fields to sign, those to oversign, and a key-lookup hook so
+ *	that the library never touches DNS (signing needs none; verifying
+ *	asks the caller's lookup function, which uses the dns module).  One
  *	struct signer_msg per message wraps a DKIM handle: headers go in one
  *	at a time as libmilter delivers them, then the end of the headers,
  *	then body chunks (CRLF line ends, as the MTA sends them), and
@@ -38,6 +38,16 @@
  *	list kept below the 4096 bytes at which libopendkim silently cuts it
  *	(which would produce signatures that cannot verify).
  *
+ *	Verifying, as a receiver does, uses the same handle type: every
+ *	header field goes in (DKIM-Signature fields included), then the body;
+ *	signer_verify_end() says, for each signature, pass, fail, temperror
+ *	or permerror (RFC 8601 section 2.7.1) and why.  libopendkim asks for
+ *	each signature's key record (s=, d=) through the lookup function
+ *	given to signer_verify_begin().  A lookup that meets DNS trouble is
+ *	reported to libopendkim as "no key", because its "try again" stops
+ *	the whole message at the first such signature; the handle remembers
+ *	what each lookup really found and classifies the signature from that.
+ *
  * OWNERSHIP
  *	signer_open() returns the library wrapper, released by
  *	signer_close() after the last message.  signer_begin() returns a
@@ -46,6 +56,9 @@
  *	to signer_begin() is only read during the call (libopendkim copies
  *	the PEM text).  signer_end() stores a malloc()ed string the caller
  *	frees.  Header lists passed to signer_open() are copied.
+ *	signer_verify_begin() returns a handle released by signer_free(); its
+ *	lookup function and argument are borrowed until then.
+ *	signer_verify_end() writes into caller storage (no pointers inside).
  *
  * CONCURRENCY
  *	signer_open() and signer_close() run before the milter's threads
@@ -60,16 +73,21 @@
  *	signer_body() return 0 or -1; the first failure is remembered in the
  *	handle, later calls do nothing and return -1, and signer_end()
  *	returns -1 with that reason (the milter turns it into a tempfail).
+ *	When verifying, a signature that does not verify is a result, not
+ *	a failure: signer_verify_end() fails only when the message could not
+ *	be processed at all (misuse, an internal libopendkim error).
  *
  * SEE ALSO
  *	RFC 6376 sections 3.4 (canonicalization), 3.5 (tags), 5.4 (which
- *	fields to sign), 8.2 (l=), 8.15 (oversigning); RFC 8463 (Ed25519);
- *	RFC 8058 (List-Unsubscribe-Post); notes/libraries.md section 2.
+ *	fields to sign), 6 (verifier actions), 8.2 (l=), 8.15 (oversigning);
+ *	RFC 8463 (Ed25519); RFC 8058 (List-Unsubscribe-Post); RFC 8601
+ *	section 2.7.1 (dkim results); notes/libraries.md section 2.
  */
 
 #include <stddef.h>
 
 #include "config.h"
+#include "domain.h"
 #include "keys.h"
 
 struct signer;
@@ -127,8 +145,9 @@ struct signer_msg *signer_begin(struct signer *s, const struct keys_key *key,
  * signer_header - one header field as libmilter passes it: the name and
  * the value with continuation lines joined by "\n" (CRLF is fine too).
  * A leading space in the value, present when the milter negotiated
- * SMFIP_HDR_LEADSPC, is kept; otherwise one is supplied.  Fields that
- * are not to be signed are skipped without cost.
+ * SMFIP_HDR_LEADSPC, is kept; otherwise one is supplied.  When signing,
+ * fields that are not to be signed are skipped without cost; when
+ * verifying, every field counts.
  */
 int signer_header(struct signer_msg *m, const char *name, const char *value);
 
@@ -149,5 +168,71 @@ int signer_end(struct signer_msg *m, char **value, char *why, size_t whylen);
 
 /* signer_free - release a message handle; NULL is fine */
 void signer_free(struct signer_msg *m);
+
+/* What a key lookup found (signer_key_fn). */
+enum signer_key {
+	SIGNER_KEY_FOUND,    /* the record's text is in the buffer */
+	SIGNER_KEY_NONE,     /* no key record: NXDOMAIN or NODATA */
+	SIGNER_KEY_TEMPFAIL, /* DNS trouble: nothing known now */
+	SIGNER_KEY_INVALID,  /* an answer no key can come from: several
+	                        TXT records, one too long, ... */
+};
+
+/*
+ * signer_key_fn - fetch the key record of selector in domain (the TXT at
+ * "<selector>._domainkey.<domain>") into record, NUL-terminated, at most
+ * size bytes with the NUL; why says what was found otherwise.  Called in
+ * the verifying thread, from inside libopendkim.
+ */
+typedef enum signer_key (*signer_key_fn)(void *arg, const char *selector,
+                                         const char *domain, char *record,
+                                         size_t size, char *why, size_t whylen);
+
+/* One signature's result (RFC 8601 section 2.7.1). */
+enum signer_result {
+	SIGNER_PASS,      /* verifies */
+	SIGNER_FAIL,      /* does not verify: message or key changed */
+	SIGNER_TEMPERROR, /* the key could not be fetched now */
+	SIGNER_PERMERROR, /* no key, an unusable key or signature */
+};
+
+/* Signatures signer_verify_end() reports, at most. */
+#define SIGNER_VERIFY_MAX 8
+
+struct signer_sig {
+	enum signer_result result;
+	char domain[DOMAIN_SIZE];   /* d= */
+	char selector[DOMAIN_SIZE]; /* s= */
+	char algorithm[32];         /* a=, "" if unknown */
+	int body_ok;                /* bh= matches: 1, does not: 0, -1 not
+	                               computed (no key, bad signature) */
+	unsigned key_bits;          /* the key's size; 0 if none was used */
+	char reason[320];           /* why, unless it passed */
+};
+
+struct signer_verdict {
+	size_t nsigs; /* DKIM-Signature fields found */
+	size_t n;     /* reported in sig[], min(nsigs, SIGNER_VERIFY_MAX) */
+	struct signer_sig sig[SIGNER_VERIFY_MAX];
+};
+
+/*
+ * signer_verify_begin - start verifying one message; lookup fetches the
+ * keys.  Then signer_header() for every field in order, exactly as
+ * received (continuation lines included), signer_eoh(), signer_body().
+ */
+struct signer_msg *signer_verify_begin(struct signer *s, signer_key_fn lookup,
+                                       void *arg, char *why, size_t whylen);
+
+/*
+ * signer_verify_end - finish and say what became of each signature, in
+ * the order of the fields (a message without any: nsigs 0).  -1 with a
+ * reason only if the message could not be processed.
+ */
+int signer_verify_end(struct signer_msg *m, struct signer_verdict *out,
+                      char *why, size_t whylen);
+
+/* signer_result_name - "pass", "fail", "temperror" or "permerror" */
+const char *signer_result_name(enum signer_result result);
 
 #endif

@@ -5,6 +5,10 @@
  * tests/unit/dkim_verify.py, the key record given from a file.  Tampered
  * messages must fail that verification.  Also the signature's form (tags,
  * folding, line length), misuse of the API, and libopendkim's traps.
+ * The verify path: our own signatures verified through signer's verifying
+ * handle with keys from a fake lookup: pass, an altered body or header
+ * (fail, with the reason), a key lookup that finds nothing, fails for
+ * now or finds garbage (permerror, temperror), several signatures.
  *
  * Needs RELAYGATE_SOURCE_DIR (set by CMake) to find dkim_verify.py.
  */
@@ -147,24 +151,12 @@ msg_free(struct msg *m)
 	free(m->body);
 }
 
-/*
- * sign - feed the message to the signer; chunks (0-terminated, cycled)
- * give the body chunk sizes, NULL: one chunk.  Returns signer_end's rc.
- */
-static int
-sign(const struct keys_key *key, const struct msg *m, const size_t *chunks,
-     char **value, char *why, size_t whylen)
+/* feed_body - the body in chunks (see sign) */
+static void
+feed_body(struct signer_msg *sm, const struct msg *m, const size_t *chunks)
 {
-	struct signer_msg *sm;
 	size_t off = 0, c = 0;
-	int rc;
 
-	sm = signer_begin(test_signer, key, SELECTOR, DOMAIN, why, whylen);
-	if (sm == NULL)
-		fail_msg("signer_begin: %s", why);
-	for (size_t i = 0; i < m->n; i++)
-		signer_header(sm, m->names[i], m->values[i]);
-	signer_eoh(sm);
 	while (off < m->body_len) {
 		size_t n = chunks != NULL ? chunks[c++] : m->body_len;
 
@@ -175,9 +167,37 @@ sign(const struct keys_key *key, const struct msg *m, const size_t *chunks,
 		signer_body(sm, (const unsigned char *) m->body + off, n);
 		off += n;
 	}
+}
+
+/* sign_as - sign as selector sel; returns signer_end's rc */
+static int
+sign_as(const struct keys_key *key, const char *sel, const struct msg *m,
+        const size_t *chunks, char **value, char *why, size_t whylen)
+{
+	struct signer_msg *sm;
+	int rc;
+
+	sm = signer_begin(test_signer, key, sel, DOMAIN, why, whylen);
+	if (sm == NULL)
+		fail_msg("signer_begin: %s", why);
+	for (size_t i = 0; i < m->n; i++)
+		signer_header(sm, m->names[i], m->values[i]);
+	signer_eoh(sm);
+	feed_body(sm, m, chunks);
 	rc = signer_end(sm, value, why, whylen);
 	signer_free(sm);
 	return rc;
+}
+
+/*
+ * sign - feed the message to the signer; chunks (0-terminated, cycled)
+ * give the body chunk sizes, NULL: one chunk.  Returns signer_end's rc.
+ */
+static int
+sign(const struct keys_key *key, const struct msg *m, const size_t *chunks,
+     char **value, char *why, size_t whylen)
+{
+	return sign_as(key, SELECTOR, m, chunks, value, why, whylen);
 }
 
 /* write_file - bytes to a file in the test directory */
@@ -753,6 +773,279 @@ test_no_oversign(void **state)
 	test_signer = saved;
 }
 
+/* The fake key lookup of the verify tests: one answer per selector. */
+struct lookup_fake {
+	const char *selector[2];
+	enum signer_key status[2];
+	const char *record[2];
+	int calls;
+};
+
+/* lookup_fake - answer from a struct lookup_fake */
+static enum signer_key
+lookup_fake(void *arg, const char *selector, const char *domain, char *record,
+            size_t size, char *why, size_t whylen)
+{
+	struct lookup_fake *f = arg;
+
+	f->calls++;
+	assert_string_equal(domain, DOMAIN);
+	for (int i = 0; i < 2; i++) {
+		if (f->selector[i] == NULL ||
+		    strcmp(f->selector[i], selector) != 0)
+			continue;
+		if (f->status[i] == SIGNER_KEY_FOUND)
+			snprintf(record, size, "%s", f->record[i]);
+		else
+			snprintf(why, whylen, "fake answer %d", f->status[i]);
+		return f->status[i];
+	}
+	snprintf(why, whylen, "NXDOMAIN");
+	return SIGNER_KEY_NONE;
+}
+
+/*
+ * verify_own - verify a message the way a receiver gets it: the
+ * signature fields (values as signer_end made them), then m's fields and
+ * body.  Returns signer_verify_end's rc.
+ */
+static int
+verify_own(const char *const *sigs, size_t nsigs, const struct msg *m,
+           struct lookup_fake *f, struct signer_verdict *out)
+{
+	static const size_t chunks[] = {5, 1, 4096, 0};
+	struct signer_msg *vm;
+	char why[256] = "";
+	int rc;
+
+	vm = signer_verify_begin(test_signer, lookup_fake, f, why, sizeof(why));
+	assert_non_null(vm);
+	for (size_t i = 0; i < nsigs; i++)
+		assert_int_equal(signer_header(vm, "DKIM-Signature", sigs[i]),
+		                 0);
+	for (size_t i = 0; i < m->n; i++)
+		assert_int_equal(signer_header(vm, m->names[i], m->values[i]),
+		                 0);
+	assert_int_equal(signer_eoh(vm), 0);
+	feed_body(vm, m, chunks);
+	rc = signer_verify_end(vm, out, why, sizeof(why));
+	if (rc < 0)
+		print_error("signer_verify_end: %s\n", why);
+	signer_free(vm);
+	return rc;
+}
+
+/* Our own signatures verify, with either key; the identity is reported. */
+static void
+test_verify_pass(void **state)
+{
+	struct signer_verdict v;
+	struct msg m;
+
+	(void) state;
+	msg_parse(PLAIN, strlen(PLAIN), &m);
+	for (int k = 0; k < NKEYS; k++) {
+		struct lookup_fake f = {.selector = {SELECTOR},
+		                        .status = {SIGNER_KEY_FOUND},
+		                        .record = {keys_record(test_keys[k])}};
+		char why[256], *value;
+
+		assert_int_equal(
+		    sign(test_keys[k], &m, NULL, &value, why, sizeof(why)), 0);
+		assert_int_equal(
+		    verify_own((const char *const *) &value, 1, &m, &f, &v), 0);
+		assert_int_equal(v.nsigs, 1);
+		assert_int_equal(v.n, 1);
+		assert_int_equal(v.sig[0].result, SIGNER_PASS);
+		assert_string_equal(signer_result_name(v.sig[0].result),
+		                    "pass");
+		assert_string_equal(v.sig[0].domain, DOMAIN);
+		assert_string_equal(v.sig[0].selector, SELECTOR);
+		assert_string_equal(v.sig[0].algorithm,
+		                    k == 0 ? "rsa-sha256" : "ed25519-sha256");
+		assert_int_equal(v.sig[0].body_ok, 1);
+		if (k == 0)
+			assert_int_equal(v.sig[0].key_bits, 2048);
+		assert_int_equal(f.calls, 1);
+		free(value);
+	}
+	msg_free(&m);
+}
+
+/* An altered body or signed field fails, saying which; so does another key. */
+static void
+test_verify_altered(void **state)
+{
+	char why[256], *value, *text = strdup(PLAIN);
+	struct lookup_fake f = {.selector = {SELECTOR},
+	                        .status = {SIGNER_KEY_FOUND},
+	                        .record = {keys_record(test_keys[0])}};
+	struct signer_verdict v;
+	struct msg m;
+
+	(void) state;
+	msg_parse(text, strlen(text), &m);
+	assert_int_equal(sign(test_keys[0], &m, NULL, &value, why, sizeof(why)),
+	                 0);
+	msg_free(&m);
+	replace(text, "has shipped", "has shopped");
+	msg_parse(text, strlen(text), &m);
+	assert_int_equal(
+	    verify_own((const char *const *) &value, 1, &m, &f, &v), 0);
+	assert_int_equal(v.sig[0].result, SIGNER_FAIL);
+	assert_int_equal(v.sig[0].body_ok, 0);
+	assert_non_null(strstr(v.sig[0].reason, "body hash mismatch"));
+	msg_free(&m);
+	replace(text, "has shopped", "has shipped");
+	replace(text, "Uw bestelling", "Uw bestellinG");
+	msg_parse(text, strlen(text), &m);
+	assert_int_equal(
+	    verify_own((const char *const *) &value, 1, &m, &f, &v), 0);
+	assert_int_equal(v.sig[0].result, SIGNER_FAIL);
+	assert_int_not_equal(v.sig[0].body_ok, 0); /* not reached, or fine */
+	assert_non_null(strstr(v.sig[0].reason, "signature mismatch"));
+	msg_free(&m);
+	replace(text, "Uw bestellinG", "Uw bestelling");
+	msg_parse(text, strlen(text), &m);
+	f.record[0] = keys_record(test_keys[1]); /* Ed25519, not ours */
+	assert_int_equal(
+	    verify_own((const char *const *) &value, 1, &m, &f, &v), 0);
+	assert_int_not_equal(v.sig[0].result, SIGNER_PASS);
+	msg_free(&m);
+	free(value);
+	free(text);
+}
+
+/*
+ * The key lookup's outcome decides the result kind: nothing there is
+ * permerror, DNS trouble temperror, garbage or a revoked key permerror.
+ */
+static void
+test_verify_key_lookup(void **state)
+{
+	static const struct {
+		enum signer_key status;
+		const char *record;
+		enum signer_result want;
+		const char *reason;
+	} cases[] = {
+	    {SIGNER_KEY_NONE, NULL, SIGNER_PERMERROR,
+	     "no key record at " SELECTOR "._domainkey." DOMAIN
+	     ": fake answer 1"},
+	    {SIGNER_KEY_TEMPFAIL, NULL, SIGNER_TEMPERROR,
+	     "DNS failure at " SELECTOR "._domainkey." DOMAIN
+	     ": fake answer 2"},
+	    {SIGNER_KEY_INVALID, NULL, SIGNER_PERMERROR,
+	     "unusable key record at " SELECTOR "._domainkey." DOMAIN
+	     ": fake answer 3"},
+	    {SIGNER_KEY_FOUND, "v=DKIM1; k=rsa; p=", SIGNER_PERMERROR,
+	     "revoked"},
+	    {SIGNER_KEY_FOUND, "v=DKIM1; k=rsa; p=AAAA", SIGNER_PERMERROR, ""},
+	};
+	char why[256], *value;
+	struct signer_verdict v;
+	struct msg m;
+
+	(void) state;
+	msg_parse(PLAIN, strlen(PLAIN), &m);
+	assert_int_equal(sign(test_keys[0], &m, NULL, &value, why, sizeof(why)),
+	                 0);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct lookup_fake f = {.selector = {SELECTOR},
+		                        .status = {cases[i].status},
+		                        .record = {cases[i].record}};
+
+		assert_int_equal(
+		    verify_own((const char *const *) &value, 1, &m, &f, &v), 0);
+		assert_int_equal(v.n, 1);
+		if (v.sig[0].result != cases[i].want ||
+		    strstr(v.sig[0].reason, cases[i].reason) == NULL)
+			fail_msg("case %zu: %s (%s)", i,
+			         signer_result_name(v.sig[0].result),
+			         v.sig[0].reason);
+		assert_int_equal(v.sig[0].body_ok, -1);
+	}
+	free(value);
+	msg_free(&m);
+}
+
+/*
+ * Two signatures: DNS trouble for the first key must not stop the second
+ * (libopendkim's own "try again" would end the message there).
+ */
+static void
+test_verify_two(void **state)
+{
+	struct lookup_fake f = {
+	    .selector = {"sel-t", "sel-ok"},
+	    .status = {SIGNER_KEY_TEMPFAIL, SIGNER_KEY_FOUND},
+	    .record = {NULL, keys_record(test_keys[1])}};
+	char why[256], *sigs[2];
+	struct signer_verdict v;
+	struct msg m;
+
+	(void) state;
+	msg_parse(PLAIN, strlen(PLAIN), &m);
+	assert_int_equal(sign_as(test_keys[0], "sel-t", &m, NULL, &sigs[0], why,
+	                         sizeof(why)),
+	                 0);
+	assert_int_equal(sign_as(test_keys[1], "sel-ok", &m, NULL, &sigs[1],
+	                         why, sizeof(why)),
+	                 0);
+	assert_int_equal(verify_own((const char *const *) sigs, 2, &m, &f, &v),
+	                 0);
+	assert_int_equal(v.nsigs, 2);
+	assert_string_equal(v.sig[0].selector, "sel-t");
+	assert_int_equal(v.sig[0].result, SIGNER_TEMPERROR);
+	assert_string_equal(v.sig[1].selector, "sel-ok");
+	assert_int_equal(v.sig[1].result, SIGNER_PASS);
+	assert_int_equal(f.calls, 2);
+	free(sigs[0]);
+	free(sigs[1]);
+	msg_free(&m);
+}
+
+/* No signature at all: a result (none), not an error; nothing looked up. */
+static void
+test_verify_unsigned(void **state)
+{
+	struct lookup_fake f = {.calls = 0};
+	struct signer_verdict v;
+	struct msg m;
+
+	(void) state;
+	msg_parse(PLAIN, strlen(PLAIN), &m);
+	assert_int_equal(verify_own(NULL, 0, &m, &f, &v), 0);
+	assert_int_equal(v.nsigs, 0);
+	assert_int_equal(v.n, 0);
+	assert_int_equal(f.calls, 0);
+	msg_free(&m);
+}
+
+/* A signing handle cannot be verified, nor a verifying one signed. */
+static void
+test_verify_misuse(void **state)
+{
+	struct lookup_fake f = {.calls = 0};
+	struct signer_verdict v;
+	struct signer_msg *sm;
+	char why[256] = "", *value = NULL;
+
+	(void) state;
+	sm =
+	    signer_verify_begin(test_signer, lookup_fake, &f, why, sizeof(why));
+	assert_int_equal(signer_header(sm, "From", "a@example.nl"), 0);
+	assert_int_equal(signer_end(sm, &value, why, sizeof(why)), -1);
+	assert_null(value);
+	assert_non_null(strstr(why, "verifying handle"));
+	signer_free(sm);
+	sm = signer_begin(test_signer, test_keys[0], SELECTOR, DOMAIN, why,
+	                  sizeof(why));
+	assert_int_equal(signer_verify_end(sm, &v, why, sizeof(why)), -1);
+	assert_non_null(strstr(why, "signing handle"));
+	signer_free(sm);
+}
+
 static int
 setup(void **state)
 {
@@ -822,6 +1115,12 @@ main(void)
 	    cmocka_unit_test(test_bad_names),
 	    cmocka_unit_test(test_open_lists),
 	    cmocka_unit_test(test_no_oversign),
+	    cmocka_unit_test(test_verify_pass),
+	    cmocka_unit_test(test_verify_altered),
+	    cmocka_unit_test(test_verify_key_lookup),
+	    cmocka_unit_test(test_verify_two),
+	    cmocka_unit_test(test_verify_unsigned),
+	    cmocka_unit_test(test_verify_misuse),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
