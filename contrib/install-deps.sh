@@ -12,10 +12,14 @@ set -eu
 BUILD_PKGS="build-essential cmake pkg-config clang llvm
 	libmilter-dev libopendkim-dev libspf2-dev libconfig-dev libunbound-dev
 	libssl-dev libcmocka-dev libpsl-dev publicsuffix libidn2-dev"
+# groff-base ... systemd: the man page check (tests/cli/man_keys.sh) and the
+# package test (tests/pkg/deb.sh: dpkg-shlibdeps, systemd-sysusers,
+# systemd-tmpfiles, systemd-analyze).
 TEST_PKGS="postfix unbound nsd python3 python3-dkim python3-dnspython
 	python3-nacl python3-yaml
 	opendkim opendkim-tools dns-root-data iproute2 util-linux procps
-	openssl swaks"
+	openssl swaks
+	groff-base man-db dpkg-dev adduser systemd"
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "install-deps.sh: must run as root (apt-get)" >&2
