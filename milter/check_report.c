@@ -532,7 +532,10 @@ check_report_rotation(struct check_report *r, const struct check_result *c)
 	char missing[CHECK_REPORT_LINE] = "", unknown[CHECK_REPORT_LINE] = "";
 
 	for (size_t i = 0; i < c->ndkim; i++) {
-		if (c->dkim[i].state == DKIM_CHECK_DELEGATED)
+		/* A chain to our target is delegated, whatever the provider
+		   publishes there (that is the key item's business). */
+		if (c->dkim[i].state == DKIM_CHECK_DELEGATED ||
+		    c->dkim[i].fix == DKIM_CHECK_FIX_PROVIDER)
 			continue;
 		if (c->dkim[i].state == DKIM_CHECK_TEMPERROR)
 			util_catf(unknown, sizeof(unknown), "%s%s",
@@ -585,9 +588,14 @@ check_report_state(struct check_report *r, const struct config *cfg,
                    const struct check_result *c)
 {
 	struct verdict v;
+	unsigned signable = 0;
 	int active = -1, sel;
 
 	verdict_from_check(c, &v);
+	for (size_t i = 0; i < c->ndkim; i++)
+		if (c->dkim[i].usable)
+			signable |= 1u << i;
+	verdict_restrict(&v, signable);
 	r->state = (enum verdict_state) v.state;
 	r->exit = r->state == VERDICT_CONFIGURED ? 0
 	          : check_report_known_bad(r)    ? 1

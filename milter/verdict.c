@@ -178,6 +178,15 @@ verdict_decode(const void *bytes, size_t len, struct verdict *out)
 	return 0;
 }
 
+/* verdict_restrict - only published keys can sign */
+void
+verdict_restrict(struct verdict *v, unsigned signable)
+{
+	v->dkim_usable &= (uint8_t) signable;
+	if (v->state != VERDICT_TEMPORARY)
+		v->state = (uint8_t) verdict_overall(v);
+}
+
 /* verdict_from_check - condense a check */
 void
 verdict_from_check(const struct check_result *r, struct verdict *out)

@@ -87,6 +87,14 @@ int verdict_decode(const void *bytes, size_t len, struct verdict *out);
 /* verdict_from_check - condense a check of all parts */
 void verdict_from_check(const struct check_result *r, struct verdict *out);
 
+/*
+ * verdict_restrict - the verdict as it holds for signing now: of the
+ * selectors the customer delegated, only those whose key the provider
+ * publishes (bit i of signable) can sign; the overall state follows.  For
+ * live reports; the cache keeps the customer's side alone.
+ */
+void verdict_restrict(struct verdict *v, unsigned signable);
+
 /* verdict_state_name - "configured", "partial", ... */
 const char *verdict_state_name(enum verdict_state state);
 

@@ -432,6 +432,42 @@ test_signing_selector(void **state)
 }
 
 /* Rotation-ready: every selector delegated, and at least one. */
+/*
+ * test_restrict - a selector whose chain reaches our target counts as
+ * delegated; restricted to the keys published now it cannot sign, and the
+ * state follows.  A temporary verdict stays temporary.
+ */
+static void
+test_restrict(void **state)
+{
+	struct check_result *r = mkcheck();
+	struct verdict v, w;
+
+	(void) state;
+	set_selector(r, 1, DKIM_CHECK_TARGET_MISSING, 0, 3600);
+	verdict_from_check(r, &v);
+	assert_int_equal(v.state, VERDICT_CONFIGURED);
+	assert_int_equal(v.dkim_usable, 3);
+	w = v;
+	verdict_restrict(&w, 3);
+	assert_int_equal(w.state, VERDICT_CONFIGURED);
+	assert_int_equal(w.dkim_usable, 3);
+	w = v;
+	verdict_restrict(&w, 1);
+	assert_int_equal(w.state, VERDICT_PARTIAL);
+	assert_int_equal(w.dkim_usable, 1);
+	assert_int_equal(verdict_signing_selector(&w, 1), 0);
+	w = v;
+	verdict_restrict(&w, 0);
+	assert_int_equal(w.state, VERDICT_PARTIAL);
+	assert_int_equal(verdict_signing_selector(&w, 0), -1);
+	set_spf(r, SPF_CHECK_TEMPERROR);
+	verdict_from_check(r, &v);
+	verdict_restrict(&v, 0);
+	assert_int_equal(v.state, VERDICT_TEMPORARY);
+	free(r);
+}
+
 static void
 test_rotation_ready(void **state)
 {
@@ -763,6 +799,7 @@ main(void)
 	    cmocka_unit_test(test_worst_selector),
 	    cmocka_unit_test(test_signing_selector),
 	    cmocka_unit_test(test_rotation_ready),
+	    cmocka_unit_test(test_restrict),
 	    cmocka_unit_test(test_texts),
 	    cmocka_unit_test(test_texts_without_selectors),
 	    cmocka_unit_test(test_texts_cut),
