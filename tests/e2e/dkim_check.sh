@@ -16,6 +16,8 @@ set -euo pipefail
 export WORLD_TIMEOUT=${WORLD_TIMEOUT:-90}
 # shellcheck source-path=SCRIPTDIR source=../world/world.sh
 . "$(dirname "$0")/../world/world.sh"
+# shellcheck source-path=SCRIPTDIR source=lib_ctl.sh
+. "$(dirname "$0")/lib_ctl.sh"
 world_enter "$@"
 
 # The customer zones: zone, selector, the state dkim_check gives, and what
@@ -45,36 +47,6 @@ DKIM_ZONES=(
 	"dkim-temperror.test prezent-a temperror ^STATUS TIMEOUT\|$"
 	"dkim-temperror.test prezent-b delegated ^STATUS NOERROR\|CNAME [^|]* _dkim-b\.prezent\.nl\.\|TXT "
 )
-
-# ctl_bin - the relaygatectl to test (see the header).
-ctl_bin() {
-	local bin=${RELAYGATECTL_BIN:-}
-	[[ -n $bin || -z ${RELAYGATE_BIN:-} ]] ||
-		bin="$(dirname "$RELAYGATE_BIN")/relaygatectl"
-	[[ -n $bin ]] || bin=$(find "$WORLD_REPO"/build/*/milter \
-		-maxdepth 1 -name relaygatectl -type f -printf '%T@ %p\n' \
-		2>/dev/null | sort -n | tail -n 1 | cut -d' ' -f2-)
-	[[ -n $bin && -x $bin ]] ||
-		world_fail "no relaygatectl binary: set RELAYGATECTL_BIN"
-	echo "$bin"
-}
-
-# ctl NAME ARGS... - run relaygatectl with the world's configuration;
-# output in $W/tmp/NAME.out and .err, exit status in CTL_RC.
-ctl() {
-	local name=$1
-	shift
-	CTL_RC=0
-	"$CTL" -c "$W/relaygate.conf" "$@" >"$W/tmp/$name.out" \
-		2>"$W/tmp/$name.err" || CTL_RC=$?
-	CTL_OUT="$W/tmp/$name.out" CTL_ERR="$W/tmp/$name.err"
-}
-
-# assert_rc WANT WHAT - the last ctl's exit status.
-assert_rc() {
-	[[ $CTL_RC == "$1" ]] || world_fail "$2: exit status $CTL_RC," \
-		"expected $1; output: $(cat "$CTL_OUT" "$CTL_ERR")"
-}
 
 # fingerprint PEM - "SHA256:..." computed with openssl alone.
 fingerprint() {
@@ -212,7 +184,7 @@ test_customer_zones() {
 	done
 }
 
-CTL=$(ctl_bin)
+ctl_init
 world_step "start DNS; render the test configuration"
 world_dns_start
 world_render "$WORLD_HOME/relaygate-test.conf" "$W/relaygate.conf"
