@@ -1,6 +1,7 @@
 # packaging.cmake - what "cmake --install" puts on a system besides the
 # binaries, man pages and configuration (the systemd unit, sysusers.d and
-# tmpfiles.d entries), and the Debian package built from it with CPack:
+# tmpfiles.d entries, the documentation), and the Debian package built from
+# it with CPack:
 #
 #   cmake -S . -B build/deb -DCMAKE_INSTALL_PREFIX=/usr -DRELAYGATE_TESTS=OFF
 #   cmake --build build/deb -j
@@ -38,6 +39,13 @@ install(FILES ${CMAKE_CURRENT_LIST_DIR}/relaygate.sysusers
 	DESTINATION ${RELAYGATE_SYSUSERSDIR} RENAME relaygate.conf)
 install(FILES ${CMAKE_CURRENT_LIST_DIR}/relaygate.tmpfiles
 	DESTINATION ${RELAYGATE_TMPFILESDIR} RENAME relaygate.conf)
+
+# The operator's documentation beside the man pages: INSTALL (roll-out,
+# rotation, alerting), the README and doc/*.md (relaygatectl's schemas and
+# templates).
+file(GLOB relaygate_docs CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/doc/*.md)
+install(FILES ${PROJECT_SOURCE_DIR}/INSTALL ${PROJECT_SOURCE_DIR}/README.md
+	${relaygate_docs} DESTINATION ${CMAKE_INSTALL_DOCDIR})
 
 # Every file installed under /etc is a conffile: dpkg keeps the operator's
 # changes on upgrade and removes the files on purge.

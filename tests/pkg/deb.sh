@@ -71,13 +71,14 @@ ns_files() {
 		/usr/lib/tmpfiles.d/relaygate.conf \
 		/usr/share/man/man8/relaygate.8 \
 		/usr/share/man/man8/relaygatectl.8 \
-		/usr/share/man/man5/relaygate.conf.5; do
+		/usr/share/man/man5/relaygate.conf.5 \
+		/usr/share/doc/relaygate/INSTALL; do
 		[[ -e $f ]] || missing="$missing $f"
 	done
 	if [[ -n $missing ]]; then
 		fail "installed files missing:$missing"
 	else
-		ok "binaries, configuration, templates, unit, sysusers, tmpfiles, man pages installed"
+		ok "binaries, configuration, templates, unit, sysusers, tmpfiles, man pages, documentation installed"
 	fi
 	check "the configuration is a conffile" grep -qx \
 		' /etc/relaygate/relaygate.conf [0-9a-f]*' \
@@ -193,7 +194,7 @@ ns_purge() {
 		/usr/lib/sysusers.d/relaygate.conf \
 		/usr/lib/tmpfiles.d/relaygate.conf \
 		/usr/share/man/man8/relaygate.8 /usr/share/man/man5/relaygate.conf.5 \
-		/var/lib/relaygate /run/relaygate /dev/shm/relaygate; do
+		/usr/share/doc/relaygate /var/lib/relaygate /run/relaygate /dev/shm/relaygate; do
 		[[ ! -e $f ]] || left="$left $f"
 	done
 	if [[ -n $left ]]; then
