@@ -5,7 +5,8 @@
  * Segment layout (all offsets fixed by CACHE_LAYOUT_VERSION):
  *	0	struct cache_header (one page)
  *	4096	CACHE_STRIPES per-CPU statistics lines
- *	8192	nbuckets x struct cache_page: one bucket (its robust mutex,
+ *	8192	CACHE_STRIPES per-CPU lines of CACHE_METRICS caller's counters
+ *	24576	nbuckets x struct cache_page: one bucket (its robust mutex,
  *		CACHE_WAYS 16-bit tags, CLOCK reference bits and hand) followed
  *		by its CACHE_WAYS slots; on x86-64 a page is exactly 4096
  *		bytes, so a lookup touches one TLB entry per bucket.
@@ -33,16 +34,18 @@
 #include "util.h"
 
 #define CACHE_MAGIC 0x0045484341434752ULL /* "RGCACHE\0" little-endian */
-#define CACHE_LAYOUT_VERSION 2
+#define CACHE_LAYOUT_VERSION 3
 #define CACHE_STRIPES 64
 #define CACHE_STRIPES_OFFSET 4096
-#define CACHE_PAGES_OFFSET 8192
+#define CACHE_METRICS_OFFSET 8192
+#define CACHE_PAGES_OFFSET 24576
 #define CACHE_READ_TRIES 64
 #define CACHE_SPIN_TRIES 8
 #define CACHE_OPEN_TRIES 8
 
-/* Record flags */
+/* Record flags; the high four bits hold the caller's mark. */
 #define CACHE_F_VERDICT 0x1
+#define CACHE_F_MARK_SHIFT 4
 
 enum cache_stat {
 	CACHE_STAT_HITS,
@@ -72,12 +75,16 @@ struct cache_stripe {
 	_Atomic uint64_t n[CACHE_STAT_N];
 } __attribute__((aligned(64)));
 
+struct cache_metric_stripe {
+	_Atomic uint64_t n[CACHE_METRICS];
+} __attribute__((aligned(64)));
+
 /* The record as a reader copies it; never lives in the segment as such. */
 struct cache_image {
 	uint8_t domain_len;
 	uint8_t payload_len;
 	uint8_t state;
-	uint8_t flags;
+	uint8_t flags; /* CACHE_F_VERDICT; the mark above CACHE_F_MARK_SHIFT */
 	uint32_t checks;
 	uint32_t counters[CACHE_COUNTERS];
 	int64_t checked_at;
@@ -86,6 +93,7 @@ struct cache_image {
 	int64_t first_seen_bad;
 	int64_t last_seen;
 	int64_t refresh_until;
+	int64_t reminded_at;
 	char domain[256];
 	uint8_t payload[CACHE_PAYLOAD_MAX];
 };
@@ -125,14 +133,19 @@ _Static_assert(DOMAIN_SIZE <= 256, "domain fits");
 _Static_assert(CACHE_WAYS == 8, "ref is a byte of bits");
 _Static_assert(sizeof(struct cache_header) <= CACHE_STRIPES_OFFSET, "hdr");
 _Static_assert(CACHE_STRIPES * sizeof(struct cache_stripe) <=
-                   CACHE_PAGES_OFFSET - CACHE_STRIPES_OFFSET,
+                   CACHE_METRICS_OFFSET - CACHE_STRIPES_OFFSET,
                "stripes");
+_Static_assert(CACHE_STRIPES * sizeof(struct cache_metric_stripe) <=
+                   CACHE_PAGES_OFFSET - CACHE_METRICS_OFFSET,
+               "metric stripes");
+_Static_assert(CACHE_MARK_MAX << CACHE_F_MARK_SHIFT <= UINT8_MAX, "mark");
 
 struct cache {
 	unsigned char *base;
 	size_t size;
 	struct cache_header *hdr;
 	struct cache_stripe *stripes;
+	struct cache_metric_stripe *metrics;
 	struct cache_page *pages;
 	size_t nbuckets;
 	uint64_t seed[2];
@@ -400,18 +413,23 @@ cache_slot_write(struct cache_slot *s, const union cache_words *u)
 	                      memory_order_release);
 }
 
+/* cache_stripe_index - this CPU's line of per-CPU counters */
+static inline unsigned
+cache_stripe_index(void)
+{
+	int cpu = sched_getcpu();
+
+	return (unsigned) (cpu < 0 ? 0 : cpu) % CACHE_STRIPES;
+}
+
 /* cache_stat - count an event in this CPU's statistics line */
 static inline void
 cache_stat(struct cache *c, enum cache_stat what)
 {
-	int cpu;
-
 	if (c->readonly)
 		return;
-	cpu = sched_getcpu();
-	atomic_fetch_add_explicit(
-	    &c->stripes[(unsigned) (cpu < 0 ? 0 : cpu) % CACHE_STRIPES].n[what],
-	    1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&c->stripes[cache_stripe_index()].n[what], 1,
+	                          memory_order_relaxed);
 }
 
 /* cache_clear_way - empty one way (bucket lock held) */
@@ -599,6 +617,8 @@ cache_record_fill(struct cache_record *out, const union cache_words *u)
 	out->first_seen_bad = im->first_seen_bad;
 	out->last_seen = im->last_seen;
 	out->refresh_until = im->refresh_until;
+	out->reminded_at = im->reminded_at;
+	out->mark = im->flags >> CACHE_F_MARK_SHIFT;
 	out->checks = im->checks;
 	memcpy(out->counters, im->counters, sizeof(out->counters));
 }
@@ -990,6 +1010,72 @@ cache_claim(struct cache *c, const char *domain, int64_t now, int64_t hold)
 	return a.result;
 }
 
+/* Arguments and result of cache_mark()'s and cache_remind()'s edit. */
+struct cache_mark_arg {
+	unsigned from, to; /* the same for a reminder */
+	int64_t now;
+	int64_t every; /* a reminder: seconds since the last one */
+	struct cache_record *out;
+	int result; /* 1 changed, 0 not, -1 no record */
+};
+
+/* cache_mark_edit - compare the mark; set it, or claim the reminder */
+static enum cache_edit
+cache_mark_edit(union cache_words *u, int found, void *arg)
+{
+	struct cache_mark_arg *a = arg;
+	struct cache_image *im = &u->im;
+
+	(void) found;
+	if (a->out != NULL)
+		cache_record_fill(a->out, u);
+	a->result = 0;
+	if ((unsigned) (im->flags >> CACHE_F_MARK_SHIFT) != a->from ||
+	    (a->from == a->to && a->now - im->reminded_at < a->every))
+		return CACHE_EDIT_KEEP;
+	im->flags = (uint8_t) ((im->flags & ((1U << CACHE_F_MARK_SHIFT) - 1)) |
+	                       a->to << CACHE_F_MARK_SHIFT);
+	im->reminded_at = a->now;
+	a->result = 1;
+	return CACHE_EDIT_WRITE;
+}
+
+/* cache_mark_run - the common part of cache_mark() and cache_remind() */
+static int
+cache_mark_run(struct cache *c, const char *domain, struct cache_mark_arg *a)
+{
+	a->result = -1;
+	if (cache_modify(c, domain, 0, cache_mark_edit, a) < 0)
+		return -1;
+	if (a->result < 0)
+		errno = ENOENT;
+	return a->result;
+}
+
+/* cache_mark - compare and set the mark; see cache.h */
+int
+cache_mark(struct cache *c, const char *domain, unsigned from, unsigned to,
+           int64_t now, struct cache_record *out)
+{
+	struct cache_mark_arg a = {from, to, now, 0, out, -1};
+
+	if (from == to || from > CACHE_MARK_MAX || to > CACHE_MARK_MAX)
+		return errno = EINVAL, -1;
+	return cache_mark_run(c, domain, &a);
+}
+
+/* cache_remind - claim a due reminder; see cache.h */
+int
+cache_remind(struct cache *c, const char *domain, unsigned mark, int64_t now,
+             int64_t every, struct cache_record *out)
+{
+	struct cache_mark_arg a = {mark, mark, now, every, out, -1};
+
+	if (mark > CACHE_MARK_MAX)
+		return errno = EINVAL, -1;
+	return cache_mark_run(c, domain, &a);
+}
+
 /* cache_flush_edit - drop the verdict, or everything */
 static enum cache_edit
 cache_flush_edit(union cache_words *u, int found, void *arg)
@@ -1077,6 +1163,10 @@ cache_merge_edit(union cache_words *u, int found, void *arg)
 		im->checks = h->checks;
 	if (h->last_seen > im->last_seen)
 		im->last_seen = h->last_seen;
+	if (h->reminded_at > im->reminded_at)
+		im->reminded_at = h->reminded_at;
+	if (im->flags >> CACHE_F_MARK_SHIFT == 0)
+		im->flags |= (uint8_t) (h->mark << CACHE_F_MARK_SHIFT);
 	/* A verdict in the table is newer than the snapshot: a good one
 	 * (first_seen_bad 0) stands; a bad one keeps the earlier start. */
 	if (!verdict || im->first_seen_bad != 0)
@@ -1091,7 +1181,7 @@ cache_merge_edit(union cache_words *u, int found, void *arg)
 int
 cache_merge(struct cache *c, const struct cache_record *history)
 {
-	if (history->state > UINT8_MAX)
+	if (history->state > UINT8_MAX || history->mark > CACHE_MARK_MAX)
 		return errno = EINVAL, -1;
 	return cache_modify(c, history->domain, 1, cache_merge_edit,
 	                    (void *) history) < 0
@@ -1166,6 +1256,27 @@ cache_stats(struct cache *c, struct cache_stats *out)
 	out->unreadable = sum[CACHE_STAT_UNREADABLE];
 }
 
+/* cache_metric_add - count into this CPU's metrics line; see cache.h */
+void
+cache_metric_add(struct cache *c, unsigned index, uint64_t n)
+{
+	if (c->readonly || index >= CACHE_METRICS)
+		return;
+	atomic_fetch_add_explicit(&c->metrics[cache_stripe_index()].n[index], n,
+	                          memory_order_relaxed);
+}
+
+/* cache_metrics - the metrics counters summed; see cache.h */
+void
+cache_metrics(struct cache *c, uint64_t out[CACHE_METRICS])
+{
+	memset(out, 0, CACHE_METRICS * sizeof(out[0]));
+	for (int s = 0; s < CACHE_STRIPES; s++)
+		for (int i = 0; i < CACHE_METRICS; i++)
+			out[i] += atomic_load_explicit(&c->metrics[s].n[i],
+			                               memory_order_relaxed);
+}
+
 /* cache_expiry - clamp a TTL; see cache.h */
 int64_t
 cache_expiry(int64_t ttl, int64_t min, int64_t max)
@@ -1217,6 +1328,8 @@ cache_map(struct cache *c, int fd, size_t size, char *why, size_t whylen)
 	c->size = size;
 	c->hdr = p;
 	c->stripes = (struct cache_stripe *) (c->base + CACHE_STRIPES_OFFSET);
+	c->metrics =
+	    (struct cache_metric_stripe *) (c->base + CACHE_METRICS_OFFSET);
 	c->pages = (struct cache_page *) (c->base + CACHE_PAGES_OFFSET);
 	return 0;
 }

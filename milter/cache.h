@@ -14,8 +14,12 @@
  *	its meaning; it must hold codes, not pointers or long text), plus
  *	what the cache itself needs: checked_at, expires_at, stale_until,
  *	first_seen_bad, last_seen, a refresh claim, CACHE_COUNTERS message
- *	counters (indices are the caller's) and a state byte (the caller's
- *	overall state, for listing).  A record may hold history without a
+ *	counters (indices are the caller's), a state byte (the caller's
+ *	overall state, for listing) and the caller's mark: a small code of
+ *	what it last announced about the domain, with the time of its last
+ *	reminder, changed only by cache_mark() and cache_remind(), which
+ *	compare and set under the record's lock so that one thread of one
+ *	process wins each change.  A record may hold history without a
  *	verdict: after cache_flush(), after cache_count() of an uncached
  *	domain, or after a snapshot was loaded; cache_get() reports MISS
  *	for it, and the next cache_put() keeps its history.
@@ -25,6 +29,10 @@
  *	record that was not read since the hand last passed (approximate
  *	LRU), so an insert never fails because the table is full; with two
  *	choices eviction starts when the table is about 90% full.
+ *	Besides the table, the segment holds CACHE_METRICS counters whose
+ *	meaning is the caller's (metrics.h), added to per CPU like the
+ *	cache's own statistics, so every process on the host counts into
+ *	one place that relaygatectl can read.
  *	The segment starts with a header (magic, layout version, record and
  *	bucket sizes, bucket count): it is created when absent, re-created
  *	when incompatible (other layout or capacity; the old one is marked
@@ -86,10 +94,16 @@
 #include "domain.h"
 
 /* Bytes of opaque verdict a record holds; fixed by the layout version. */
-#define CACHE_PAYLOAD_MAX 160
+#define CACHE_PAYLOAD_MAX 152
 
 /* Message counters per record; what each index means is the caller's. */
 #define CACHE_COUNTERS 6
+
+/* The largest mark (cache_mark()); 0 means "none". */
+#define CACHE_MARK_MAX 15
+
+/* Counters of the segment's metrics area; their meaning is the caller's. */
+#define CACHE_METRICS 32
 
 /* Records per bucket (the associativity of the table). */
 #define CACHE_WAYS 8
@@ -147,6 +161,8 @@ struct cache_record {
 	int64_t first_seen_bad; /* 0: not bad now */
 	int64_t last_seen;      /* last cache_count(); 0: never */
 	int64_t refresh_until;  /* a refresh claim is live until then */
+	int64_t reminded_at;    /* last cache_mark() or cache_remind() */
+	unsigned mark;          /* the caller's mark; 0: none */
 	uint32_t checks;        /* cache_put() calls for this domain */
 	uint32_t counters[CACHE_COUNTERS];
 };
@@ -245,6 +261,29 @@ int cache_count(struct cache *c, const char *domain, unsigned action,
 int cache_claim(struct cache *c, const char *domain, int64_t now, int64_t hold);
 
 /*
+ * cache_mark - compare and set the caller's mark of a domain (what it last
+ * announced, 1..CACHE_MARK_MAX; 0 for none): if the record's mark is
+ * "from", it becomes "to" and reminded_at becomes now, and the call
+ * returns 1: the caller announces the change.  Returns 0 when the mark is
+ * not "from" (another thread or process announced first), -1 with errno
+ * (ENOENT: no record; EINVAL: from == to or out of range).  out (may be
+ * NULL) receives the record as it was before.  Verdicts, flushes without
+ * CACHE_FORGET and counting leave the mark alone.
+ */
+int cache_mark(struct cache *c, const char *domain, unsigned from, unsigned to,
+               int64_t now, struct cache_record *out);
+
+/*
+ * cache_remind - claim a reminder of a domain whose mark is "mark": when
+ * its last reminder (or mark change) is at least "every" seconds before
+ * now, reminded_at becomes now and the call returns 1.  0: not due, or the
+ * mark is another; -1 with errno (ENOENT: no record).  out (may be NULL)
+ * receives the record as it was before.
+ */
+int cache_remind(struct cache *c, const char *domain, unsigned mark,
+                 int64_t now, int64_t every, struct cache_record *out);
+
+/*
  * cache_flush - drop the verdict of one domain so that the next lookup
  * misses; first_seen_bad, counters and last_seen stay unless flags has
  * CACHE_FORGET.  Returns 1 if the domain had a record, 0 if not.
@@ -256,8 +295,9 @@ long cache_flush_all(struct cache *c, unsigned flags);
 
 /*
  * cache_merge - fold saved history (snapshot.h) into the table: counters,
- * checks and last_seen take the maximum, first_seen_bad the earlier
- * non-zero time unless the table holds a good verdict.  An absent domain
+ * checks, last_seen and reminded_at take the maximum, first_seen_bad the
+ * earlier non-zero time unless the table holds a good verdict; a mark is
+ * taken when the table has none.  An absent domain
  * gets a history-only record.  Verdict fields of "history" are ignored.
  */
 int cache_merge(struct cache *c, const struct cache_record *history);
@@ -282,6 +322,15 @@ enum cache_status cache_record_status(const struct cache_record *r,
 
 /* cache_stats - sizes and counters; entries is a sum over all buckets */
 void cache_stats(struct cache *c, struct cache_stats *out);
+
+/*
+ * cache_metric_add - add n to metrics counter "index" (< CACHE_METRICS) in
+ * this CPU's line; nothing on a read-only handle or for a bad index.
+ */
+void cache_metric_add(struct cache *c, unsigned index, uint64_t n);
+
+/* cache_metrics - every metrics counter, summed over the CPU lines */
+void cache_metrics(struct cache *c, uint64_t out[CACHE_METRICS]);
 
 /*
  * cache_expiry - a TTL clamped to [min, max] (pure; the verdict layer

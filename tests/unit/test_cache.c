@@ -1,7 +1,8 @@
 /*
  * test_cache - the shared-memory verdict table and its state file, with a
  * clock the test controls: expiry and the stale window, first_seen_bad
- * across re-checks, counters, flush, refresh claims, CLOCK eviction at
+ * across re-checks, counters, flush, refresh claims, the caller's mark and
+ * reminders, the metrics area, CLOCK eviction at
  * capacity, incompatible segments, read-only handles, per-record
  * validation, repair after a dead lock owner, and snapshots good and bad.
  * Segment names carry the pid and are unlinked even when a test fails.
@@ -31,13 +32,13 @@
 
 #define T0 1700000000 /* the test clock starts here */
 
-/* White-box layout facts (cache.c, layout version 1, x86-64). */
-#define RAW_PAGES 8192
+/* White-box layout facts (cache.c, layout version 3, x86-64). */
+#define RAW_PAGES 24576 /* header, statistics, metrics */
 #define RAW_PAGE 4096
 #define RAW_BUCKET 64
 #define RAW_SLOT 504
-#define RAW_DOMAIN 88   /* seqsum word + offset of the domain */
-#define RAW_PAYLOAD 344 /* seqsum word + offset of the payload */
+#define RAW_DOMAIN 96   /* seqsum word + offset of the domain */
+#define RAW_PAYLOAD 352 /* seqsum word + offset of the payload */
 
 struct fixture {
 	char name[64];
@@ -400,6 +401,103 @@ test_refresh_claim(void **state)
 	assert_int_equal(cache_claim(f->c, "busy.example", T0 + 200, 30), -1);
 }
 
+/*
+ * The caller's mark is compared and set under the record's lock: of two
+ * handles (two processes) wanting the same change, one wins; verdicts,
+ * counting and a flush keep it, --forget drops it.
+ */
+static void
+test_mark(void **state)
+{
+	struct fixture *f = *state;
+	struct cache *other = test_open(f->name, 0, CACHE_ATTACH);
+	struct cache_record r;
+
+	assert_int_equal(cache_mark(f->c, "m.example", 0, 3, T0, &r), -1);
+	assert_int_equal(errno, ENOENT);
+	put(f->c, "m.example", 1, CACHE_BAD, T0);
+	assert_int_equal(cache_mark(f->c, "m.example", 0, 3, T0 + 1, &r), 1);
+	assert_int_equal(r.mark, 0); /* as it was before */
+	assert_int_equal(cache_mark(other, "m.example", 0, 3, T0 + 1, &r), 0);
+	assert_int_equal(r.mark, 3); /* the winner's */
+	put(f->c, "m.example", 2, CACHE_BAD, T0 + 2);
+	assert_int_equal(cache_count(f->c, "m.example", 2, T0 + 2), 0);
+	assert_int_equal(cache_flush(f->c, "m.example", 0), 1);
+	cache_get(f->c, "m.example", T0 + 3, &r);
+	assert_int_equal(r.mark, 3);
+	assert_int_equal(r.reminded_at, T0 + 1);
+	assert_int_equal(cache_mark(other, "m.example", 3, 2, T0 + 4, NULL), 1);
+	cache_get(f->c, "m.example", T0 + 4, &r);
+	assert_int_equal(r.mark, 2);
+	assert_true(r.first_seen_bad == T0 && r.counters[2] == 1);
+	/* Bad arguments */
+	assert_int_equal(cache_mark(f->c, "m.example", 2, 2, T0, NULL), -1);
+	assert_int_equal(errno, EINVAL);
+	assert_int_equal(
+	    cache_mark(f->c, "m.example", 2, CACHE_MARK_MAX + 1, T0, NULL), -1);
+	assert_int_equal(cache_flush(f->c, "m.example", CACHE_FORGET), 1);
+	assert_int_equal(cache_mark(f->c, "m.example", 2, 3, T0, NULL), -1);
+	cache_close(other);
+}
+
+/* A reminder is claimed once per interval, and only for the same mark. */
+static void
+test_remind(void **state)
+{
+	struct fixture *f = *state;
+	struct cache *other = test_open(f->name, 0, CACHE_ATTACH);
+	struct cache_record r;
+
+	put(f->c, "r.example", 1, CACHE_BAD, T0);
+	assert_int_equal(cache_mark(f->c, "r.example", 0, 5, T0, NULL), 1);
+	assert_int_equal(cache_remind(f->c, "r.example", 5, T0 + 99, 100, &r),
+	                 0);
+	assert_int_equal(cache_remind(f->c, "r.example", 5, T0 + 100, 100, &r),
+	                 1);
+	assert_int_equal(r.reminded_at, T0);
+	assert_int_equal(
+	    cache_remind(other, "r.example", 5, T0 + 100, 100, NULL), 0);
+	assert_int_equal(
+	    cache_remind(other, "r.example", 5, T0 + 199, 100, NULL), 0);
+	assert_int_equal(
+	    cache_remind(other, "r.example", 5, T0 + 200, 100, NULL), 1);
+	/* Another mark: not this reminder's domain state any more. */
+	assert_int_equal(
+	    cache_remind(other, "r.example", 3, T0 + 900, 100, NULL), 0);
+	assert_int_equal(cache_remind(f->c, "none.example", 5, T0, 0, NULL),
+	                 -1);
+	assert_int_equal(errno, ENOENT);
+	cache_close(other);
+}
+
+/*
+ * The metrics area: per-CPU counters summed over every handle of the
+ * segment; a read-only handle and a bad index count nothing.
+ */
+static void
+test_metrics_area(void **state)
+{
+	struct fixture *f = *state;
+	struct cache *other = test_open(f->name, 0, CACHE_ATTACH);
+	struct cache *ro = test_open(f->name, 0, CACHE_READONLY);
+	uint64_t n[CACHE_METRICS];
+
+	cache_metrics(ro, n);
+	for (int i = 0; i < CACHE_METRICS; i++)
+		assert_int_equal(n[i], 0);
+	cache_metric_add(f->c, 0, 2);
+	cache_metric_add(other, 0, 3);
+	cache_metric_add(other, CACHE_METRICS - 1, 7);
+	cache_metric_add(ro, 1, 1);
+	cache_metric_add(f->c, CACHE_METRICS, 1);
+	cache_metrics(ro, n);
+	assert_int_equal(n[0], 5);
+	assert_int_equal(n[1], 0);
+	assert_int_equal(n[CACHE_METRICS - 1], 7);
+	cache_close(ro);
+	cache_close(other);
+}
+
 static void
 test_stats(void **state)
 {
@@ -423,7 +521,7 @@ test_stats(void **state)
 	assert_int_equal(st.inserts, 1);
 	assert_int_equal(st.entries, 1);
 	assert_int_equal(st.capacity, 64);
-	assert_int_equal(st.entry_bytes, 512 + 8192 / 64);
+	assert_int_equal(st.entry_bytes, 512 + RAW_PAGES / 64);
 	assert_true(st.created_at > 0);
 }
 
@@ -1058,6 +1156,17 @@ test_snapshot_merge_rules(void **state)
 	assert_int_equal(cache_merge(f->c, &h), 0);
 	cache_get(f->c, "bad.example", T0, &r);
 	assert_int_equal(r.first_seen_bad, T0 - 50);
+	/* A mark is taken only where the table has none. */
+	h.mark = 4;
+	assert_int_equal(cache_merge(f->c, &h), 0);
+	cache_get(f->c, "bad.example", T0, &r);
+	assert_int_equal(r.mark, 4);
+	h.mark = 6;
+	assert_int_equal(cache_merge(f->c, &h), 0);
+	cache_get(f->c, "bad.example", T0, &r);
+	assert_int_equal(r.mark, 4);
+	h.mark = CACHE_MARK_MAX + 1;
+	assert_int_equal(cache_merge(f->c, &h), -1);
 }
 
 /* write_file - replace a file's contents */
@@ -1155,6 +1264,9 @@ main(void)
 	    T(test_flush),
 	    T(test_flush_all),
 	    T(test_refresh_claim),
+	    T(test_mark),
+	    T(test_remind),
+	    T(test_metrics_area),
 	    T(test_stats),
 	    T(test_eviction_at_capacity),
 	    T(test_clock_keeps_recent),
