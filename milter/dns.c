@@ -36,6 +36,7 @@
 
 #include "dns.h"
 #include "domain.h"
+#include "metrics.h"
 #include "util.h"
 
 #define DNS_CLASS_IN 1
@@ -101,6 +102,7 @@ struct dns {
 	atomic_ulong queries;
 	atomic_ulong timeouts;
 	atomic_ulong tempfails;
+	struct metrics *metrics; /* NULL: not counted there */
 };
 
 /* How waiting for a query ended. */
@@ -1061,6 +1063,32 @@ dns_diagnose(struct dns *dns, struct dns_answer *a, int64_t deadline)
 	return loop;
 }
 
+/* dns_monotonic_us - CLOCK_MONOTONIC in microseconds, for latency */
+static int64_t
+dns_monotonic_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* dns_measure - count a resolved query into the metrics */
+static void
+dns_measure(struct dns *dns, const struct dns_answer *a, int timedout,
+            int64_t usec)
+{
+	static const enum metrics_dns outcome[] = {
+	    [DNS_OK] = METRICS_DNS_OK,
+	    [DNS_NXDOMAIN] = METRICS_DNS_NXDOMAIN,
+	    [DNS_NODATA] = METRICS_DNS_NODATA,
+	    [DNS_TEMPFAIL] = METRICS_DNS_TEMPFAIL,
+	};
+
+	if (dns->metrics != NULL)
+		metrics_dns(dns->metrics, outcome[a->status], timedout, usec);
+}
+
 /*
  * dns_resolve - a valid, normalized name: ask, diagnose a SERVFAIL, count.
  * Runs inside dns_caller_enter()/dns_caller_done().
@@ -1069,6 +1097,7 @@ static struct dns_answer *
 dns_resolve(struct dns *dns, const char *qname, int qtype, int64_t deadline_ms)
 {
 	int64_t now = util_monotonic_ms(), deadline = now + dns->timeout_ms;
+	int64_t start = dns_monotonic_us();
 	int timedout = 0;
 	struct dns_answer *a;
 
@@ -1078,6 +1107,7 @@ dns_resolve(struct dns *dns, const char *qname, int qtype, int64_t deadline_ms)
 	a = dns_diagnose(dns, a, deadline);
 	if (timedout)
 		atomic_fetch_add(&dns->timeouts, 1);
+	dns_measure(dns, a, timedout, dns_monotonic_us() - start);
 	return a;
 }
 
@@ -1107,6 +1137,13 @@ dns_query(struct dns *dns, const char *name, int qtype, int64_t deadline_ms)
 		atomic_fetch_add(&dns->tempfails, 1);
 	dns_caller_done(dns);
 	return a;
+}
+
+/* dns_set_metrics - where queries are counted from now on */
+void
+dns_set_metrics(struct dns *dns, struct metrics *m)
+{
+	dns->metrics = m;
 }
 
 /* dns_stats - the counters */

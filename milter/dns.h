@@ -20,7 +20,8 @@
  *	possibly behind a CNAME chain), NXDOMAIN, NODATA (the name exists,
  *	no record of that type), or TEMPFAIL (timeout, SERVFAIL, REFUSED,
  *	bogus, any other failure) with the reason.  Callers never see
- *	libunbound's types.
+ *	libunbound's types.  Every query sent is counted, with its outcome
+ *	and latency, into the metrics set with dns_set_metrics().
  *
  * OWNERSHIP
  *	dns_query() returns an answer the caller frees with
@@ -144,5 +145,14 @@ struct dns_stats {
 
 /* dns_stats - counters since dns_open(), for logs and benchmarks */
 void dns_stats(const struct dns *dns, struct dns_stats *out);
+
+struct metrics;
+
+/*
+ * dns_set_metrics - count each query sent (outcome, latency, timeout)
+ * into m (metrics.h; NULL: nowhere); m is borrowed until dns_close().
+ * Call before queries run concurrently.
+ */
+void dns_set_metrics(struct dns *dns, struct metrics *m);
 
 #endif
