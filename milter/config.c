@@ -23,6 +23,7 @@
 #include "config.h"
 #include "domain.h"
 #include "log.h"
+#include "metrics_http.h"
 #include "sockspec.h"
 #include "template.h"
 #include "util.h"
@@ -438,6 +439,12 @@ static const struct config_key config_table[] = {
      .def = "\"logfmt\"",
      .names = config_log_formats,
      .values = config_log_format_values},
+    {.path = "log.reminder_interval",
+     .type = CT_DURATION,
+     .offset = F(log_reminder_interval_ms),
+     .def = "\"1d\"",
+     .min = 0,
+     .max = MS(365 * 86400)},
 
     {.path = "resolver.source",
      .type = CT_ENUM,
@@ -676,6 +683,18 @@ static const struct config_key config_table[] = {
      .def = "\"5m\"",
      .min = MS(10),
      .max = MS(86400)},
+
+    {.path = "metrics.listen",
+     .type = CT_STRING,
+     .offset = F(metrics_listen),
+     .def = "\"\"",
+     .check = metrics_http_check,
+     .flags = CF_RESTART},
+    {.path = "metrics.allow_remote",
+     .type = CT_BOOL,
+     .offset = F(metrics_allow_remote),
+     .def = "false",
+     .flags = CF_RESTART},
 
     {.path = "advise.templates",
      .type = CT_STRING,
@@ -1305,6 +1324,21 @@ config_cross_cache(const struct config *cfg, const config_setting_t *const *set,
 	return 0;
 }
 
+/* config_cross_metrics - a listener beyond loopback must be allowed */
+static int
+config_cross_metrics(const struct config *cfg,
+                     const config_setting_t *const *set, const char *name,
+                     char *why, size_t whylen)
+{
+	if (cfg->metrics_listen[0] != '\0' && !cfg->metrics_allow_remote &&
+	    !metrics_http_loopback(cfg->metrics_listen))
+		return config_fail_key(set, name, "metrics.listen", why, whylen,
+		                       "not a loopback address; set "
+		                       "metrics.allow_remote = true to listen "
+		                       "there");
+	return 0;
+}
+
 /* config_cross_check - rules that involve more than one setting */
 static int
 config_cross_check(const struct config *cfg, const config_setting_t *const *set,
@@ -1361,6 +1395,8 @@ config_cross_check(const struct config *cfg, const config_setting_t *const *set,
 		return config_fail_key(set, name, "dkim.active_selector", why,
 		                       whylen, text);
 	}
+	if (config_cross_metrics(cfg, set, name, why, whylen) < 0)
+		return -1;
 	return config_cross_cache(cfg, set, name, why, whylen);
 }
 

@@ -98,6 +98,7 @@ struct config {
 	int log_facility;
 	int log_level;
 	int log_format;
+	int64_t log_reminder_interval_ms; /* domain_reminder; 0: never */
 
 	/* resolver */
 	int resolver_source;
@@ -152,6 +153,10 @@ struct config {
 	int64_t cache_refresh_ahead_ms; /* refresh busy domains this early */
 	char *cache_state_file;         /* "": no state file */
 	int64_t cache_snapshot_interval_ms; /* how often it is written */
+
+	/* metrics: the optional HTTP listener (metrics_http.h) */
+	char *metrics_listen;     /* "127.0.0.1:9787"; "": off */
+	int metrics_allow_remote; /* may listen on a non-loopback address */
 
 	/* advise: the message to a customer's DNS administrator */
 	char *advise_templates; /* directory of <language>.txt templates */
