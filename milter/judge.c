@@ -7,10 +7,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alert.h"
 #include "check.h"
 #include "flight.h"
 #include "judge.h"
 #include "util.h"
+
+/* Attempts at announcing a change that other processes keep changing. */
+#define JUDGE_MARK_TRIES 3
 
 _Static_assert(sizeof(struct verdict) <= CACHE_PAYLOAD_MAX,
                "a verdict fits a cache record");
@@ -25,9 +29,12 @@ struct judge {
 	judge_acquire_fn acquire; /* NULL: no refresh ahead */
 	judge_release_fn release;
 	void *env_arg;
-	pthread_mutex_t lock; /* guards refreshing */
-	pthread_cond_t idle;  /* refreshing dropped to 0 */
-	unsigned refreshing;  /* background refreshes running */
+	judge_event_fn events; /* NULL: no announcements */
+	void *events_arg;
+	struct metrics *metrics; /* NULL: nothing counted */
+	pthread_mutex_t lock;    /* guards refreshing */
+	pthread_cond_t idle;     /* refreshing dropped to 0 */
+	unsigned refreshing;     /* background refreshes running */
 };
 
 /* What a flight's leader hands to its followers. */
@@ -118,6 +125,21 @@ judge_set_env(struct judge *j, judge_acquire_fn acquire,
 	j->env_arg = arg;
 }
 
+/* judge_set_events - who announces changes of standing */
+void
+judge_set_events(struct judge *j, judge_event_fn fn, void *arg)
+{
+	j->events = fn;
+	j->events_arg = arg;
+}
+
+/* judge_set_metrics - where messages and checks are counted */
+void
+judge_set_metrics(struct judge *j, struct metrics *m)
+{
+	j->metrics = m;
+}
+
 /* judge_close - wait for background refreshes, release the judge */
 void
 judge_close(struct judge *j)
@@ -183,9 +205,82 @@ judge_class(const struct config *cfg, const struct verdict *v,
 	}
 }
 
+/* judge_run_check - the check, counted by the state it found */
+static int
+judge_run_check(struct judge *j, const struct config *cfg,
+                const struct keys_key *const *keys, const char *domain,
+                struct verdict *v)
+{
+	int rc = j->check(cfg, keys, domain, v, j->check_arg);
+
+	if (rc == 0)
+		metrics_check(j->metrics, v->state);
+	return rc;
+}
+
+/*
+ * judge_announce - try to move the record's mark to "to" (or claim a
+ * reminder when it is there already); report what this request won.
+ * The compare-and-set runs under the record's lock, so of all threads
+ * and processes using the verdict exactly one reports each change.
+ */
+static void
+judge_announce(struct judge *j, const struct config *cfg,
+               const struct cache_record *rec, const struct verdict *v,
+               unsigned to, int64_t now)
+{
+	struct cache_record before;
+	struct alert_event e = {ALERT_STATE, cfg, rec->domain, v,
+	                        0,           to,  &before,     now};
+	unsigned from = rec->mark;
+	int won = 0, rc;
+
+	for (int i = 0; i < JUDGE_MARK_TRIES && !won && from != to; i++) {
+		if ((rc = cache_mark(j->cache, rec->domain, from, to, now,
+		                     &before)) < 0)
+			return; /* flushed with --forget meanwhile */
+		won = rc == 1;
+		from = before.mark;
+	}
+	if (!won && rec->mark == to) {
+		e.kind = ALERT_REMINDER;
+		won = cache_remind(j->cache, rec->domain, to, now,
+		                   cfg->log_reminder_interval_ms / 1000,
+		                   &before) == 1;
+	}
+	if (!won)
+		return;
+	e.from = before.mark;
+	j->events(&e, j->events_arg);
+}
+
+/*
+ * judge_watch - a verdict in use: announce a change of the domain's
+ * standing, or a due reminder that it is still misconfigured.  A
+ * temporary verdict has no standing.  Costs nothing more than a few
+ * comparisons unless something is to be announced.
+ */
+static void
+judge_watch(struct judge *j, const struct config *cfg,
+            const struct cache_record *rec, const struct verdict *v,
+            int64_t now)
+{
+	int64_t every = cfg->log_reminder_interval_ms / 1000;
+	unsigned to;
+
+	if (j->events == NULL || j->cache == NULL)
+		return;
+	to = alert_mark(v);
+	if (to == 0 || (rec->mark == to && (!alert_mark_bad(to) || every <= 0 ||
+	                                    now - rec->reminded_at < every)))
+		return;
+	judge_announce(j, cfg, rec, v, to, now);
+}
+
 /*
  * judge_store - a new verdict, checked at now: into the cache (if any)
- * and into out (may be NULL) with the record's grace-period start.
+ * and into out (may be NULL) with the record's grace-period start; a
+ * change of standing is announced.
  */
 static void
 judge_store(struct judge *j, const struct config *cfg, const char *domain,
@@ -199,6 +294,8 @@ judge_store(struct judge *j, const struct config *cfg, const char *domain,
 		judge_class(cfg, v, &cv);
 		if (cache_put(j->cache, domain, &cv, now, &rec) != 0)
 			rec.first_seen_bad = 0;
+		else
+			judge_watch(j, cfg, &rec, v, now);
 	}
 	if (out != NULL) {
 		out->verdict = *v;
@@ -266,8 +363,7 @@ judge_refresh_main(void *arg)
 	struct verdict v;
 
 	if (j->acquire(&env, j->env_arg) == 0) {
-		if (j->check(env.cfg, env.keys, r->domain, &v, j->check_arg) ==
-		        0 &&
+		if (judge_run_check(j, env.cfg, env.keys, r->domain, &v) == 0 &&
 		    v.state != VERDICT_TEMPORARY)
 			judge_store(j, env.cfg, r->domain, &v, r->now, NULL);
 		j->release(&env, j->env_arg);
@@ -337,11 +433,11 @@ judge_stale(struct judge *j, const struct config *cfg,
 
 	if (won < 0)
 		return 0;
-	if (won == 0 ||
-	    j->check(cfg, keys, rec->domain, &v, j->check_arg) != 0 ||
-	    v.state == VERDICT_TEMPORARY)
+	if (won == 0 || judge_run_check(j, cfg, keys, rec->domain, &v) != 0 ||
+	    v.state == VERDICT_TEMPORARY) {
 		judge_from_record(rec, JUDGE_STALE, out);
-	else
+		judge_watch(j, cfg, rec, &out->verdict, now);
+	} else
 		judge_store(j, cfg, rec->domain, &v, now, out);
 	out->duration_ms = util_monotonic_ms() - start;
 	return 1;
@@ -361,6 +457,7 @@ judge_cached(struct judge *j, const struct config *cfg,
 
 	if (st == CACHE_FRESH && judge_usable(&rec)) {
 		judge_from_record(&rec, JUDGE_HIT, out);
+		judge_watch(j, cfg, &rec, &out->verdict, now);
 		judge_refresh_ahead(j, cfg, &rec, now);
 		return 1;
 	}
@@ -386,9 +483,11 @@ judge_lead(const char *domain, void *result, void *arg)
 	out->valid = 1;
 	if (j->cache != NULL &&
 	    cache_peek(j->cache, domain, call->now, &rec) == CACHE_FRESH &&
-	    judge_usable(&rec))
+	    judge_usable(&rec)) {
 		judge_from_record(&rec, JUDGE_HIT, &out->result);
-	else if (j->check(call->cfg, call->keys, domain, &v, j->check_arg) == 0)
+		judge_watch(j, call->cfg, &rec, &out->result.verdict,
+		            call->now);
+	} else if (judge_run_check(j, call->cfg, call->keys, domain, &v) == 0)
 		judge_store(j, call->cfg, domain, &v, call->now, &out->result);
 	else
 		out->valid = 0;
@@ -445,10 +544,11 @@ judge_domain(struct judge *j, const struct config *cfg,
 	return rc;
 }
 
-/* judge_count - count a message of domain (needs the cache) */
+/* judge_count - count a message of domain and of the host */
 void
 judge_count(struct judge *j, const char *domain, unsigned action, int64_t now)
 {
+	metrics_message(j->metrics, action);
 	if (j->cache != NULL)
 		(void) cache_count(j->cache, domain, action, now);
 }

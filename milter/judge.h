@@ -28,11 +28,28 @@
  *	The result says where the verdict came from, for the decision line,
  *	and carries the domain's first_seen_bad (the start of its grace
  *	period; 0 when not known to be misconfigured) and checked_at.
+ *	Announcements (alert.h): whenever a verdict is used or stored, its
+ *	standing (state and rotation readiness; a temporary verdict has
+ *	none) is compared with the mark of the domain's record, which says
+ *	what was last announced; on a difference the judge moves the mark
+ *	with cache_mark(), a compare-and-set under the record's lock, and
+ *	reports the change only if it won.  So each change is reported once
+ *	across the threads of a process, across relaygate instances sharing
+ *	the segment, and whoever stored the verdict: a verdict stored by a
+ *	process that announces nothing (relaygatectl) is announced by the
+ *	first relaygate that uses it, a flush keeps the mark (a re-check
+ *	that finds the same standing says nothing), and a forgotten domain
+ *	(flush --forget, a lost segment) is announced anew, "from none".
+ *	A misconfigured domain in use is reminded of at most once per
+ *	log.reminder_interval, claimed the same way (cache_remind()).
+ *	Messages (judge_count) and checks by result are counted into the
+ *	metrics set with judge_set_metrics().
  *
  * OWNERSHIP
  *	judge_open() borrows dns, spf and cache (may be NULL) for the
  *	judge's life; judge_close() releases only the judge (NULL is fine),
- *	after waiting for background refreshes.  cfg and keys are borrowed
+ *	after waiting for background refreshes; the metrics handle is
+ *	borrowed for the judge's life too.  cfg and keys are borrowed
  *	for the call; a background refresh acquires its own through the
  *	judge_env functions.  Results go to caller storage and hold no
  *	pointers.
@@ -41,25 +58,29 @@
  *	judge_domain() and judge_count() are thread-safe; they block for
  *	at most the check deadline.  At most JUDGE_REFRESH_MAX background
  *	refreshes run at once (more are skipped, not queued).
- *	judge_set_check() and judge_set_env() must be called before the
- *	judge is shared.
+ *	judge_set_check(), judge_set_env(), judge_set_events() and
+ *	judge_set_metrics() must be called before the judge is shared.  The
+ *	event function is called from whichever thread won the change, a
+ *	background refresh's included, and must be thread-safe.
  *
  * ERRORS
  *	judge_domain() returns -1 only for a name that is not a valid
  *	domain; DNS trouble is a TEMPORARY verdict.  Cache write failures
  *	(a bucket lock lost to a failed recovery) only cost caching.
- *	Nothing is logged.
+ *	Nothing is logged here; announcements go to the event function.
  *
  * SEE ALSO
- *	check.h, verdict.h, cache.h, flight.h.
+ *	check.h, verdict.h, cache.h, flight.h, alert.h, metrics.h.
  */
 
 #include <stdint.h>
 
+#include "alert.h"
 #include "cache.h"
 #include "config.h"
 #include "dns.h"
 #include "keys.h"
+#include "metrics.h"
 #include "spf_check.h"
 #include "verdict.h"
 
@@ -109,6 +130,9 @@ typedef int (*judge_acquire_fn)(struct judge_env *env, void *arg);
 /* Give back what the acquire function held. */
 typedef void (*judge_release_fn)(struct judge_env *env, void *arg);
 
+/* Where a change of standing or a reminder goes (alert_log()). */
+typedef void (*judge_event_fn)(const struct alert_event *e, void *arg);
+
 /* judge_open - a judge over these resources; cache may be NULL */
 struct judge *judge_open(struct dns *dns, struct spf_check *spf,
                          struct cache *cache);
@@ -124,6 +148,16 @@ void judge_set_check(struct judge *j, judge_check_fn fn, void *arg);
 void judge_set_env(struct judge *j, judge_acquire_fn acquire,
                    judge_release_fn release, void *arg);
 
+/*
+ * judge_set_events - announce changes of standing and reminders through
+ * fn (e.g. alert_log); until it is called, nothing is announced and no
+ * mark changes.  Needs a cache.
+ */
+void judge_set_events(struct judge *j, judge_event_fn fn, void *arg);
+
+/* judge_set_metrics - count messages and checks into m (may be NULL) */
+void judge_set_metrics(struct judge *j, struct metrics *m);
+
 /* judge_close - release the judge (not what it borrows); NULL is fine */
 void judge_close(struct judge *j);
 
@@ -137,8 +171,9 @@ int judge_domain(struct judge *j, const struct config *cfg,
                  int64_t now, struct judge_result *out);
 
 /*
- * judge_count - one more message of domain that met this action (an
- * index < CACHE_COUNTERS, the caller's); nothing without a cache.
+ * judge_count - one more message of domain that met this action (enum
+ * policy_action, < CACHE_COUNTERS): in the domain's record (without a
+ * cache: not) and in the metrics.
  */
 void judge_count(struct judge *j, const char *domain, unsigned action,
                  int64_t now);

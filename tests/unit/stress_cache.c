@@ -3,8 +3,9 @@
  * milter sessions meet them: readers and writers of the same domains in
  * one segment, with evictions; and sessions judging a few busy domains
  * while their verdicts expire, are refreshed ahead in the background and
- * are flushed.  Built against the ThreadSanitizer flavour of the core: a
- * data race, a lock-order problem or a use after free fails the test.
+ * are flushed, their changes of standing announced once and messages
+ * counted into the metrics.  Built against the ThreadSanitizer flavour of the
+ * core: a data race, a lock-order problem or a use after free fails the test.
  * (Processes are test_cache's; TSan sees one process only.)
  */
 
@@ -24,6 +25,7 @@
 #include "cache.h"
 #include "config.h"
 #include "judge.h"
+#include "metrics.h"
 #include "util.h"
 
 #define T0 1700000000
@@ -92,6 +94,11 @@ stress_table_thread(void *arg)
 			bad += cache_count(c, domain, 0, T0) != 0;
 		else if (op == 4)
 			bad += cache_flush(c, domain, 0) < 0;
+		else if (op == 5 && g % 2)
+			bad += cache_mark(c, domain, (unsigned) g % 3,
+			                  (unsigned) g % 3 + 1, T0, NULL) < -1;
+		else if (op == 5)
+			cache_metric_add(c, (unsigned) g % CACHE_METRICS, 1);
 		else if (cache_get(c, domain, T0, r) != CACHE_MISS ||
 		         r->domain[0])
 			bad += !stress_whole(r);
@@ -128,8 +135,20 @@ test_table_threads(void **state)
 	cache_destroy(stress_name, why, sizeof(why));
 }
 
-/* The judge's side: a fake check, and its count. */
+/* The judge's side: a fake check, and its count; announcements. */
 static int stress_checks;
+static int stress_events;
+
+/* stress_event - count an announcement (judge_set_events) */
+static void
+stress_event(const struct alert_event *e, void *arg)
+{
+	(void) arg;
+	if (e->kind == ALERT_STATE && e->from == 0)
+		__atomic_add_fetch(&stress_events, 1, __ATOMIC_RELAXED);
+	else
+		__atomic_add_fetch(&stress_events, 1000, __ATOMIC_RELAXED);
+}
 
 /* stress_check - answers configured with a short TTL, after a moment */
 static int
@@ -215,6 +234,8 @@ test_judge_threads(void **state)
 	    cache_open(stress_name, 64, 0600, (gid_t) -1, 0, why, sizeof(why));
 	struct stress_judge s[THREADS];
 	pthread_t tid[THREADS];
+	struct metrics_values mv;
+	struct metrics *m;
 	struct judge *j;
 
 	(void) state;
@@ -224,6 +245,9 @@ test_judge_threads(void **state)
 	j = judge_open(NULL, NULL, c);
 	judge_set_check(j, stress_check, NULL);
 	judge_set_env(j, stress_acquire, stress_release, NULL);
+	judge_set_events(j, stress_event, NULL);
+	m = metrics_open(c);
+	judge_set_metrics(j, m);
 	pthread_barrier_init(&stress_start, NULL, THREADS);
 	for (int i = 0; i < THREADS; i++) {
 		s[i] = (struct stress_judge){j, c, 0};
@@ -238,6 +262,12 @@ test_judge_threads(void **state)
 	/* Far fewer checks than lookups: hits and shared checks. */
 	assert_true(stress_checks > 4);
 	assert_true(stress_checks < THREADS * 600 / 4);
+	/* Each of the 4 domains first seen once; nothing else changed. */
+	assert_int_equal(stress_events, 4);
+	metrics_read(c, &mv);
+	assert_int_equal(mv.messages[1], THREADS * 600);
+	assert_int_equal(mv.checks[VERDICT_CONFIGURED], stress_checks);
+	metrics_close(m);
 	cache_close(c);
 	cache_destroy(stress_name, why, sizeof(why));
 	config_publish(NULL);

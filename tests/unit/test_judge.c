@@ -4,7 +4,10 @@
  * caches for the clamped TTL of its class; a fresh verdict is a hit; a
  * stale one stands in when the re-check meets DNS trouble, and only one
  * request re-checks; busy domains are refreshed ahead in the background;
- * 100 concurrent requests for a cold domain share one check.
+ * 100 concurrent requests for a cold domain share one check; each change
+ * of a domain's standing is announced once, also across judges (processes)
+ * and through flushes, reminders once per interval; messages and checks
+ * are counted into the metrics.
  * Segment names carry the pid; teardown unlinks them, failed or not.
  */
 
@@ -22,9 +25,12 @@
 
 #include <cmocka.h>
 
+#include "alert.h"
 #include "cache.h"
 #include "config.h"
+#include "dkim_check.h"
 #include "judge.h"
+#include "metrics.h"
 #include "util.h"
 
 #define T0 1700000000 /* the test clock starts here */
@@ -33,6 +39,7 @@
 /* The clamps every test runs with; the fake's TTLs are chosen around them. */
 static const char test_conf[] =
     "resolver: { check_timeout = \"300ms\"; };\n"
+    "log: { reminder_interval = 100; };\n"
     "cache: { ttl_min = 60; ttl_max = 3600; ttl_bad_max = 300;\n"
     "  ttl_temp = 30; max_stale = 600; refresh_ahead = 120; };\n";
 
@@ -40,6 +47,7 @@ static const char test_conf[] =
 struct fake {
 	pthread_mutex_t lock;
 	int state;      /* enum verdict_state of the next answer */
+	int ready;      /* 1: both selectors delegated (rotation-ready) */
 	uint32_t ttl;   /* DNS TTL of the next answer */
 	int delay_ms;   /* how long a check takes */
 	int calls;      /* checks run */
@@ -74,6 +82,10 @@ fake_check(const struct config *cfg, const struct keys_key *const *keys,
 	out->version = VERDICT_VERSION;
 	out->state = (uint8_t) f->state;
 	out->ttl = f->ttl;
+	if (f->ready) {
+		out->nselectors = 2;
+		out->dkim_state[0] = out->dkim_state[1] = DKIM_CHECK_DELEGATED;
+	}
 	snprintf(out->spf_detail, sizeof(out->spf_detail), "gen %d",
 	         ++f->generation);
 	delay = f->delay_ms;
@@ -554,6 +566,247 @@ test_count_and_invalid(void **state)
 	    judge_domain(fx->j, fx->cfg, NULL, "invalid..", T0, &r), -1);
 }
 
+/* What the event function saw. */
+struct recorded {
+	enum alert_kind kind;
+	unsigned from, to;
+	char domain[64];
+	uint64_t affected;
+	int64_t now;
+};
+
+struct recorder {
+	pthread_mutex_t lock;
+	struct recorded ev[64];
+	int n;
+};
+
+/* record - the judge's event function in these tests */
+static void
+record(const struct alert_event *e, void *arg)
+{
+	struct recorder *rc = arg;
+
+	pthread_mutex_lock(&rc->lock);
+	if (rc->n < 64) {
+		struct recorded *r = &rc->ev[rc->n];
+
+		r->kind = e->kind;
+		r->from = e->from;
+		r->to = e->to;
+		snprintf(r->domain, sizeof(r->domain), "%s", e->domain);
+		r->affected = alert_affected(e->rec);
+		r->now = e->now;
+	}
+	rc->n++;
+	pthread_mutex_unlock(&rc->lock);
+}
+
+/* answer_ready - the fake's next answer, with rotation readiness */
+static void
+answer_ready(struct fixture *fx, int state, int ready)
+{
+	answer(fx, state, 600);
+	pthread_mutex_lock(&fx->fake.lock);
+	fx->fake.ready = ready;
+	pthread_mutex_unlock(&fx->fake.lock);
+}
+
+/* expect - event n is this change (or a reminder), made at now */
+static void
+expect(const struct recorder *rc, int n, enum alert_kind kind,
+       enum alert_change change, int64_t now)
+{
+	const struct recorded *r = &rc->ev[n];
+
+	assert_true(n < rc->n);
+	assert_int_equal(r->kind, kind);
+	if (kind == ALERT_STATE)
+		assert_string_equal(
+		    alert_change_name(alert_change_of(r->from, r->to)),
+		    alert_change_name(change));
+	assert_int_equal(r->now, now);
+}
+
+/*
+ * The standing of a domain over its life, with the clock in hand: first
+ * seen, hits say nothing, reminders once per log.reminder_interval (100 s)
+ * while misconfigured, a fix after a flush once, DNS trouble nothing, a
+ * re-check with the same standing nothing, rotation readiness lost, and a
+ * forgotten domain announced anew.
+ */
+static void
+test_events_state_changes(void **state)
+{
+	struct fixture *fx = *state;
+	struct recorder rc = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+	judge_set_events(fx->j, record, &rc);
+	answer_ready(fx, VERDICT_PARTIAL, 0);
+	judge(fx, "e.example", T0);
+	assert_int_equal(rc.n, 1);
+	expect(&rc, 0, ALERT_STATE, ALERT_FIRST_SEEN, T0);
+	assert_string_equal(alert_mark_name(rc.ev[0].to), "partial");
+	assert_string_equal(rc.ev[0].domain, "e.example");
+	judge_count(fx->j, "e.example", 2, T0 + 1); /* tagged */
+	for (int64_t t = T0 + 1; t < T0 + 100; t += 7)
+		judge(fx, "e.example", t);
+	assert_int_equal(rc.n, 1);
+	judge(fx, "e.example", T0 + 100); /* due: one reminder */
+	judge(fx, "e.example", T0 + 100);
+	judge(fx, "e.example", T0 + 199);
+	assert_int_equal(rc.n, 2);
+	expect(&rc, 1, ALERT_REMINDER, ALERT_NONE, T0 + 100);
+	assert_int_equal(rc.ev[1].affected, 1);
+	judge(fx, "e.example", T0 + 200);
+	assert_int_equal(rc.n, 3);
+	/* The customer fixes DNS; the operator flushes. */
+	answer_ready(fx, VERDICT_CONFIGURED, 1);
+	assert_int_equal(cache_flush(fx->c, "e.example", 0), 1);
+	for (int i = 0; i < 5; i++)
+		judge(fx, "e.example", T0 + 210 + i);
+	assert_int_equal(rc.n, 4);
+	expect(&rc, 3, ALERT_STATE, ALERT_FIXED, T0 + 210);
+	assert_int_equal(rc.ev[3].affected, 1);
+	/* DNS trouble is no change; nor is the same standing again. */
+	answer_ready(fx, VERDICT_TEMPORARY, 0);
+	cache_flush(fx->c, "e.example", 0);
+	judge(fx, "e.example", T0 + 300);
+	answer_ready(fx, VERDICT_CONFIGURED, 1);
+	cache_flush(fx->c, "e.example", 0);
+	judge(fx, "e.example", T0 + 400);
+	assert_int_equal(rc.n, 4);
+	/* Configured to partial, then the second selector goes too. */
+	answer_ready(fx, VERDICT_PARTIAL, 1);
+	cache_flush(fx->c, "e.example", 0);
+	judge(fx, "e.example", T0 + 500);
+	answer_ready(fx, VERDICT_PARTIAL, 0);
+	cache_flush(fx->c, "e.example", 0);
+	judge(fx, "e.example", T0 + 501);
+	assert_int_equal(rc.n, 6);
+	expect(&rc, 4, ALERT_STATE, ALERT_BROKEN, T0 + 500);
+	expect(&rc, 5, ALERT_STATE, ALERT_ROTATION_LOST, T0 + 501);
+	/* Forgotten: announced anew, from none. */
+	cache_flush(fx->c, "e.example", CACHE_FORGET);
+	judge(fx, "e.example", T0 + 600);
+	assert_int_equal(rc.n, 7);
+	expect(&rc, 6, ALERT_STATE, ALERT_FIRST_SEEN, T0 + 600);
+	assert_int_equal(rc.ev[6].affected, 0);
+}
+
+/* One request through one of two judges, released with the others. */
+struct concurrent {
+	struct fixture *fx;
+	struct judge *j;
+	pthread_barrier_t *start;
+	int64_t now;
+};
+
+/* concurrent_one - the request */
+static void *
+concurrent_one(void *arg)
+{
+	struct concurrent *c = arg;
+	struct judge_result r;
+
+	pthread_barrier_wait(c->start);
+	judge_domain(c->j, c->fx->cfg, NULL, "x.example", c->now, &r);
+	return NULL;
+}
+
+/* burst_two - 32 requests through two judges at once */
+static void
+burst_two(struct fixture *fx, struct judge *other, int64_t now)
+{
+	struct concurrent c[32];
+	pthread_t tid[32];
+	pthread_barrier_t start;
+
+	pthread_barrier_init(&start, NULL, 32);
+	for (int i = 0; i < 32; i++) {
+		c[i] =
+		    (struct concurrent){fx, i % 2 ? other : fx->j, &start, now};
+		assert_int_equal(
+		    pthread_create(&tid[i], NULL, concurrent_one, &c[i]), 0);
+	}
+	for (int i = 0; i < 32; i++)
+		pthread_join(tid[i], NULL);
+	pthread_barrier_destroy(&start);
+}
+
+/*
+ * Two judges (two relaygate processes) on one table, each checking on its
+ * own (two single flights): each change is announced once, however many
+ * requests race; a verdict stored by a judge that announces nothing (like
+ * relaygatectl) is announced by the next judge that uses it, once.
+ */
+static void
+test_events_once_across_judges(void **state)
+{
+	struct fixture *fx = *state;
+	struct recorder rc = {.lock = PTHREAD_MUTEX_INITIALIZER};
+	struct judge *other = judge_open(NULL, NULL, fx->c);
+	struct judge *ctl = judge_open(NULL, NULL, fx->c);
+	struct judge_result r;
+
+	judge_set_check(other, fake_check, &fx->fake);
+	judge_set_check(ctl, fake_check, &fx->fake);
+	judge_set_events(fx->j, record, &rc);
+	judge_set_events(other, record, &rc);
+	fx->fake.delay_ms = 50;
+	answer_ready(fx, VERDICT_UNCONFIGURED, 0);
+	burst_two(fx, other, T0);
+	assert_int_equal(rc.n, 1);
+	expect(&rc, 0, ALERT_STATE, ALERT_FIRST_SEEN, T0);
+	answer_ready(fx, VERDICT_CONFIGURED, 1);
+	cache_flush(fx->c, "x.example", 0);
+	burst_two(fx, other, T0 + 10);
+	assert_int_equal(rc.n, 2);
+	expect(&rc, 1, ALERT_STATE, ALERT_FIXED, T0 + 10);
+	/* relaygatectl stores a new verdict; a daemon announces it. */
+	answer_ready(fx, VERDICT_PARTIAL, 1);
+	cache_flush(fx->c, "x.example", 0);
+	assert_int_equal(
+	    judge_domain(ctl, fx->cfg, NULL, "x.example", T0 + 20, &r), 0);
+	assert_int_equal(rc.n, 2);
+	burst_two(fx, other, T0 + 21);
+	assert_int_equal(rc.n, 3);
+	expect(&rc, 2, ALERT_STATE, ALERT_BROKEN, T0 + 21);
+	/* Reminders, raced by both: one per interval. */
+	burst_two(fx, other, T0 + 121);
+	burst_two(fx, other, T0 + 122);
+	assert_int_equal(rc.n, 4);
+	expect(&rc, 3, ALERT_REMINDER, ALERT_NONE, T0 + 121);
+	judge_close(ctl);
+	judge_close(other);
+}
+
+/* Checks by state and messages by action are counted in the segment. */
+static void
+test_metrics_counted(void **state)
+{
+	struct fixture *fx = *state;
+	struct metrics *m = metrics_open(fx->c);
+	struct metrics_values v;
+
+	judge_set_metrics(fx->j, m);
+	answer(fx, VERDICT_PARTIAL, 600);
+	judge(fx, "m1.example", T0);
+	judge(fx, "m1.example", T0 + 1); /* a hit: no check */
+	answer(fx, VERDICT_CONFIGURED, 600);
+	judge(fx, "m2.example", T0);
+	judge_count(fx->j, "m1.example", 2, T0);
+	judge_count(fx->j, "m2.example", 1, T0);
+	judge_count(fx->j, "m2.example", 1, T0);
+	metrics_read(fx->c, &v);
+	assert_int_equal(v.checks[VERDICT_PARTIAL], 1);
+	assert_int_equal(v.checks[VERDICT_CONFIGURED], 1);
+	assert_int_equal(v.checks[VERDICT_UNCONFIGURED], 0);
+	assert_int_equal(v.messages[2], 1);
+	assert_int_equal(v.messages[1], 2);
+	metrics_close(m);
+}
+
 /* Without a cache, every request checks; nothing is counted. */
 static void
 test_without_cache(void **state)
@@ -587,6 +840,8 @@ main(void)
 	    T(test_refresh_ahead_temporary), T(test_single_flight),
 	    T(test_follower_timeout),        T(test_shared_between_judges),
 	    T(test_count_and_invalid),       T(test_without_cache),
+	    T(test_events_state_changes),    T(test_events_once_across_judges),
+	    T(test_metrics_counted),
 	};
 #undef T
 
