@@ -20,6 +20,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "alert.h"
 #include "cache.h"
 #include "config.h"
 #include "daemon.h"
@@ -27,6 +28,8 @@
 #include "dns.h"
 #include "judge.h"
 #include "log.h"
+#include "metrics.h"
+#include "metrics_http.h"
 #include "milter.h"
 #include "paths.h"
 #include "runtime.h"
@@ -50,11 +53,13 @@ struct main_env {
 	struct judge *judge;
 	struct signer *signer;
 	struct cache *cache;
-	char provider_text[1024]; /* the last provider state logged */
-	int64_t provider_due;     /* monotonic ms of the next check */
-	char *state_file;         /* cache.state_file; NULL: none */
-	int64_t snapshot_due;     /* monotonic ms of the next snapshot */
-	int cache_retired;        /* logged that the segment was replaced */
+	struct metrics *metrics;   /* counting into the cache segment */
+	struct metrics_http *http; /* metrics.listen; NULL: off */
+	char provider_text[1024];  /* the last provider state logged */
+	int64_t provider_due;      /* monotonic ms of the next check */
+	char *state_file;          /* cache.state_file; NULL: none */
+	int64_t snapshot_due;      /* monotonic ms of the next snapshot */
+	int cache_retired;         /* logged that the segment was replaced */
 };
 
 /* main_usage - the command line */
@@ -286,6 +291,24 @@ main_cache_open(struct main_env *env, const struct config *cfg)
 	env->snapshot_due =
 	    util_monotonic_ms() + cfg->cache_snapshot_interval_ms;
 	main_snapshot_load(env);
+	env->metrics = metrics_open(env->cache);
+}
+
+/*
+ * main_metrics_listen - bind the metrics listener (metrics.listen) while
+ * still root, so that any port works; it serves from main_open() on.
+ */
+static void
+main_metrics_listen(struct main_env *env, const struct config *cfg)
+{
+	char why[1024];
+
+	if (cfg->metrics_listen[0] == '\0')
+		return;
+	env->http = metrics_http_open(cfg->metrics_listen, env->cache, why,
+	                              sizeof(why));
+	if (env->http == NULL)
+		fatal("%s", why);
 }
 
 /* main_judge_acquire - a background refresh checks with the current runtime */
@@ -347,26 +370,40 @@ main_open(struct main_env *env, struct runtime *rt)
 	        NULL)
 		fatal("%s", why);
 	main_ed25519_warn(rt);
+	dns_set_metrics(env->dns, env->metrics);
 	env->judge = judge_open(env->dns, env->spf, env->cache);
 	judge_set_env(env->judge, main_judge_acquire, main_judge_release, NULL);
+	judge_set_metrics(env->judge, env->metrics);
+	judge_set_events(env->judge, alert_log, NULL);
+	if (env->http != NULL) {
+		if (metrics_http_start(env->http, why, sizeof(why)) != 0)
+			fatal("%s", why);
+		log_event(LOG_LEVEL_NOTICE, "metrics", "listen",
+		          rt->cfg->metrics_listen, "path", "/metrics",
+		          (const char *) NULL);
+	}
 	milter_setup(env->judge, env->signer);
 	main_provider_check(env, rt);
 }
 
 /*
  * main_close - release what main_open() opened, after serving; the state
- * file is written once the judge's background refreshes are done.
+ * file is written once the judge's background refreshes are done, and
+ * the segment unmapped last, as the resolver and the metrics count into
+ * it.
  */
 static void
 main_close(struct main_env *env)
 {
+	metrics_http_close(env->http);
 	judge_close(env->judge);
 	main_snapshot_save(env, LOG_LEVEL_NOTICE);
-	cache_close(env->cache);
 	free(env->state_file);
 	signer_close(env->signer);
 	spf_check_close(env->spf);
 	dns_close(env->dns);
+	metrics_close(env->metrics);
+	cache_close(env->cache);
 }
 
 /*
@@ -393,6 +430,7 @@ main_start(const struct main_opts *opts, struct config *cfg,
 	    daemon_pidfile_write(rt->cfg->pid_file, why, sizeof(why)) < 0)
 		fatal("%s", why);
 	main_cache_open(env, rt->cfg);
+	main_metrics_listen(env, rt->cfg);
 	if (daemon_drop_privileges(rt->cfg->user, rt->cfg->group, why,
 	                           sizeof(why)) < 0)
 		fatal("%s", why);
