@@ -16,6 +16,8 @@
 #include "ctl_cache.h"
 #include "ctl_check.h"
 #include "ctl_keys.h"
+#include "ctl_metrics.h"
+#include "ctl_report.h"
 #include "ctl_rotation.h"
 #include "log.h"
 #include "paths.h"
@@ -113,6 +115,20 @@ ctl_cache_cmd(const char *conf, int argc, char **argv)
 	return ctl_with_config(conf, argc, argv, ctl_cache);
 }
 
+/* ctl_report_cmd - "report" */
+static int
+ctl_report_cmd(const char *conf, int argc, char **argv)
+{
+	return ctl_with_config(conf, argc, argv, ctl_report);
+}
+
+/* ctl_metrics_cmd - "metrics" */
+static int
+ctl_metrics_cmd(const char *conf, int argc, char **argv)
+{
+	return ctl_with_config(conf, argc, argv, ctl_metrics);
+}
+
 /* ctl_rotation_cmd - "rotation-check" */
 static int
 ctl_rotation_cmd(const char *conf, int argc, char **argv)
@@ -162,6 +178,16 @@ static const struct ctl_command ctl_commands[] = {
      "the domains that would lose their signature at the next rotation "
      "(the next selector not delegated): from the cache, or checked now",
      ctl_rotation_cmd},
+    {"report", "[--json]",
+     "the domains of the cache that are not fully configured, most "
+     "messages affected first: since when, grace or enforced, why; "
+     "exit 0 none, 1 some",
+     ctl_report_cmd},
+    {"metrics", "[-o FILE]",
+     "Prometheus text of the running relaygate's counters (messages, "
+     "checks, DNS, cache, domains by state), for node_exporter's "
+     "textfile collector",
+     ctl_metrics_cmd},
 };
 
 #define CTL_NCOMMANDS (sizeof(ctl_commands) / sizeof(ctl_commands[0]))
