@@ -17,6 +17,7 @@
 #include "ctl_check.h"
 #include "ctl_keys.h"
 #include "ctl_metrics.h"
+#include "ctl_probe.h"
 #include "ctl_report.h"
 #include "ctl_rotation.h"
 #include "log.h"
@@ -108,6 +109,13 @@ ctl_advise_cmd(const char *conf, int argc, char **argv)
 	return ctl_with_config(conf, argc, argv, ctl_advise);
 }
 
+/* ctl_probe_cmd - "probe" */
+static int
+ctl_probe_cmd(const char *conf, int argc, char **argv)
+{
+	return ctl_with_config(conf, argc, argv, ctl_probe);
+}
+
 /* ctl_cache_cmd - "cache" */
 static int
 ctl_cache_cmd(const char *conf, int argc, char **argv)
@@ -168,6 +176,13 @@ static const struct ctl_command ctl_commands[] = {
      "the message to the domain's DNS administrator: the records to "
      "publish, merged with what the domain has",
      ctl_advise_cmd},
+    {"probe",
+     "DOMAIN [--json] [--from ADDRESS] [--send ADDRESS [--sendmail PATH]] "
+     "[--save FILE] [--resolver ADDR[@PORT]] [-v]",
+     "a test message signed as the relay would sign it now, verified as "
+     "a receiver would (DKIM through DNS, SPF, DMARC); exit 0 pass, "
+     "1 fail, 2 temporary",
+     ctl_probe_cmd},
     {"cache",
      "list [--state STATE] [--sort domain|messages|checked] | show DOMAIN "
      "| flush DOMAIN...|--all [--forget] | stats",
