@@ -30,24 +30,36 @@ grace_of(const struct config *cfg, const char *domain, int64_t first_seen_bad,
 {
 	const struct config_override *o =
 	    config_override_find(cfg, domain, now);
-	int64_t enforce = config_date(cfg->policy_enforce_from);
-	int64_t since = first_seen_bad ? first_seen_bad : now;
-	int64_t until = since + cfg->policy_grace_ms / 1000;
 
 	memset(out, 0, sizeof(*out));
 	out->override = o != NULL ? o->action : -1;
 	/* An override lapses at 00:00 UTC of its expiry date. */
 	if (o != NULL)
 		out->expires = config_date(o->expires);
+	out->phase = grace_phase_at(cfg, first_seen_bad, now, &out->until);
+}
+
+/* grace_phase_at - before enforce_from, in the grace period, enforced */
+enum grace_phase
+grace_phase_at(const struct config *cfg, int64_t first_seen_bad, int64_t now,
+               int64_t *until)
+{
+	int64_t enforce = config_date(cfg->policy_enforce_from);
+	int64_t since = first_seen_bad ? first_seen_bad : now;
+	int64_t end = since + cfg->policy_grace_ms / 1000;
+	enum grace_phase phase = GRACE_ENFORCED;
+
 	if (enforce > 0 && now < enforce) {
-		out->phase = GRACE_NOT_YET;
-		out->until = enforce;
-	} else if (now < until) {
-		out->phase = GRACE_PERIOD;
-		out->until = until;
+		phase = GRACE_NOT_YET;
+		end = enforce;
+	} else if (now < end) {
+		phase = GRACE_PERIOD;
 	} else {
-		out->phase = GRACE_ENFORCED;
+		end = 0;
 	}
+	if (until != NULL)
+		*until = end;
+	return phase;
 }
 
 /* grace_date - "YYYY-MM-DD" (UTC) */

@@ -56,6 +56,16 @@ struct grace {
 void grace_of(const struct config *cfg, const char *domain,
               int64_t first_seen_bad, int64_t now, struct grace *out);
 
+/*
+ * grace_phase_at - the phase alone, for a domain first seen misconfigured
+ * at first_seen_bad (0: counts as now); *until (may be NULL) receives when
+ * the phase ends, 0 when enforced.  The one statement of the rule, which
+ * the policy applies to each message.
+ */
+enum grace_phase grace_phase_at(const struct config *cfg,
+                                int64_t first_seen_bad, int64_t now,
+                                int64_t *until);
+
 /* grace_phase_name - "not_yet", "grace" or "enforced" */
 const char *grace_phase_name(enum grace_phase phase);
 

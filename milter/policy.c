@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "grace.h"
 #include "policy.h"
 #include "util.h"
 
@@ -211,20 +212,20 @@ static void
 policy_soften(const struct config *cfg, const struct policy_input *in,
               struct policy_decision *out)
 {
-	int64_t enforce = config_date(cfg->policy_enforce_from);
-	int64_t since = in->first_seen_bad ? in->first_seen_bad : in->now;
-	int64_t until = since + cfg->policy_grace_ms / 1000;
+	int64_t until;
+	enum grace_phase phase =
+	    grace_phase_at(cfg, in->first_seen_bad, in->now, &until);
 	char date[16];
 
 	if (!policy_refusing(out->action))
 		return;
-	if (enforce > 0 && in->now < enforce) {
+	if (phase == GRACE_NOT_YET) {
 		out->action = POLICY_TAG;
 		out->why = POLICY_WHY_ENFORCE;
 		util_catf(out->reason, sizeof(out->reason),
 		          "; enforced from %s", cfg->policy_enforce_from);
 	} else if (out->problem != POLICY_TEMPORARY &&
-	           out->problem != POLICY_FROM && in->now < until) {
+	           out->problem != POLICY_FROM && phase == GRACE_PERIOD) {
 		out->action = POLICY_TAG;
 		out->why = POLICY_WHY_GRACE;
 		policy_date(until, date, sizeof(date));
