@@ -309,8 +309,10 @@ judge_store(struct judge *j, const struct config *cfg, const char *domain,
 static int
 judge_usable(const struct cache_record *rec)
 {
-	return rec->has_verdict && rec->payload_len == sizeof(struct verdict) &&
-	       rec->payload[0] == VERDICT_VERSION;
+	struct verdict v;
+
+	return rec->has_verdict &&
+	       verdict_decode(rec->payload, rec->payload_len, &v) == 0;
 }
 
 /* judge_from_record - a result from a cached verdict */
