@@ -6,6 +6,7 @@
 #   - relaygate.conf(5) has an entry for every setting of
 #     "relaygatectl config dump" (members of lists of groups included) and
 #     for nothing else, and states each default as the dump prints it;
+#   - conf/relaygate.conf sets every setting (members aside), no other;
 #   - no page, nor INSTALL, names a setting that does not exist;
 #   - relaygatectl(8) has a subsection for every command of the usage text
 #     and for nothing else;
@@ -105,6 +106,21 @@ if [[ -n $extra ]]; then
 	fail "relaygate.conf(5) documents settings that do not exist:" $extra
 else
 	ok "relaygate.conf(5) documents no other setting"
+fi
+
+# The reference file (conf/relaygate.conf) sets every setting, and no
+# other: "relaygate -n" rejects unknown ones, but one left out would go
+# undocumented there.
+awk '/^[a-z_]+: \{/ { g = substr($1, 1, length($1) - 1); next }
+     /^\t[a-z_]+ = / { print g "." $1 }' "$src/conf/relaygate.conf" |
+	sort -u >"$tmp/keys.conf"
+grep -v '\..*\.' "$tmp/keys.dump" >"$tmp/keys.top"
+missing=$(comm -23 "$tmp/keys.top" "$tmp/keys.conf")
+extra=$(comm -13 "$tmp/keys.top" "$tmp/keys.conf")
+if [[ -n $missing || -n $extra ]]; then
+	fail "conf/relaygate.conf lacks:" $missing "; sets unknown:" $extra
+else
+	ok "conf/relaygate.conf sets each of $(wc -l <"$tmp/keys.top") settings, no other"
 fi
 
 # The default of each one-line setting, as the dump prints it, must be
