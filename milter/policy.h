@@ -13,14 +13,15 @@
  *	monitor.  Classes rank: temporary (DNS trouble), both, SPF, a From
  *	header that cannot be signed (missing, several, unreadable: the
  *	policy.multiple_from action), DKIM; a From header that cannot be
- *	signed counts as DKIM failing when SPF fails too (both).  Then, in
- *	this order: a per-domain override replaces the action (exempt: the
- *	policy does not apply); before policy.enforce_from and during a
- *	domain's grace period defer and reject become tag.  Whatever the
- *	action, mail that is not refused is signed when the From domain has
- *	a usable selector, the client is in scope and the From header is
- *	unambiguous.  Mail from outside the scope passes untouched
- *	(scope.outside = "pass") or is judged but never signed ("policy").
+ *	signed counts as DKIM failing when SPF fails too (both).  A
+ *	per-domain override replaces the action (exempt: the policy does not
+ *	apply) and is applied as written; otherwise, before
+ *	policy.enforce_from and during a domain's grace period (grace.h),
+ *	defer and reject become tag.  Whatever the action, mail that is not
+ *	refused is signed when the From domain has a usable selector, the
+ *	client is in scope and the From header is unambiguous.  Mail from
+ *	outside the scope passes untouched (scope.outside = "pass") or is
+ *	judged but never signed ("policy").
  *
  *	The decision carries everything the milter and the log need: the
  *	action, the selector to sign with, the status header, the SMTP reply
