@@ -227,6 +227,11 @@ main(int argc, char **argv)
 	const char *conf = RELAYGATE_CONF;
 	int c;
 
+	/* The long forms people type first. */
+	if (argc > 1 && strcmp(argv[1], "--help") == 0)
+		argv[1] = (char *) "-h";
+	else if (argc > 1 && strcmp(argv[1], "--version") == 0)
+		argv[1] = (char *) "-V";
 	while ((c = getopt(argc, argv, "+c:hV")) != -1) {
 		switch (c) {
 		case 'c':

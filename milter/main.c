@@ -83,6 +83,11 @@ main_args(int argc, char **argv, struct main_opts *opts)
 	int c;
 
 	opts->conf = RELAYGATE_CONF;
+	/* The long forms people type first. */
+	if (argc > 1 && strcmp(argv[1], "--help") == 0)
+		argv[1] = (char *) "-h";
+	else if (argc > 1 && strcmp(argv[1], "--version") == 0)
+		argv[1] = (char *) "-V";
 	while ((c = getopt(argc, argv, "c:fnhV")) != -1) {
 		switch (c) {
 		case 'c':
