@@ -167,7 +167,9 @@ static const struct ctl_command ctl_commands[] = {
     {"spf", "DOMAIN...",
      "does each domain's SPF authorize the relay's addresses, and why",
      ctl_spf_cmd},
-    {"check", "[--json] [--resolver ADDR[@PORT]] [-j N] [-f FILE] DOMAIN...",
+    {"check",
+     "[--json] [--resolver ADDR[@PORT]] [-j N] [-f FILE] [--no-store] "
+     "DOMAIN...",
      "every record of each domain (SPF, selector CNAMEs and keys, DMARC): "
      "expected, found, status and the fix; exit 0 configured, 1 not, "
      "2 temporary",

@@ -3,9 +3,12 @@
  *
  * "check" runs check_domain() for each domain on a bounded pool of
  * threads, turns each result into a report (check_report.h) and writes
- * it (check_render.h) in the order the domains were given.  A cache
- * refresh (--fresh, and storing each fresh verdict for the milter) would
- * go into ctl_check_work(), where a domain's check result exists.
+ * it (check_render.h) in the order the domains were given.  It always
+ * asks DNS, never the cache; each fresh verdict is then stored in the
+ * running relaygate's verdict cache (judge_put()), so that the milter
+ * benefits from the check (the consultant checked right after the
+ * customer fixed DNS), unless --no-store, or relaygatectl may not write
+ * the segment (it is not running as root or relaygate's user).
  */
 
 #include <getopt.h>
@@ -18,6 +21,7 @@
 #include "check_report.h"
 #include "ctl_check.h"
 #include "ctl_env.h"
+#include "judge.h"
 #include "pool.h"
 #include "util.h"
 
@@ -32,6 +36,7 @@ struct ctl_check_opts {
 	unsigned jobs;
 	char **domains; /* from the arguments and the file, copies */
 	size_t ndomains;
+	int no_store; /* leave the verdict cache alone */
 };
 
 /* What "check" shares with its workers. */
@@ -39,6 +44,7 @@ struct ctl_check_run {
 	struct ctl_env *env;
 	const struct ctl_check_opts *opts;
 	struct check_render render;
+	struct judge *judge; /* stores verdicts in the cache; NULL: not */
 };
 
 /* One domain's outcome, from a worker to the writer. */
@@ -171,7 +177,7 @@ ctl_check_usage(void)
 {
 	fprintf(stderr,
 	        "usage: relaygatectl check [--json] [--resolver ADDR[@PORT]] "
-	        "[-j N] [-f FILE] DOMAIN...\n");
+	        "[-j N] [-f FILE] [--no-store] DOMAIN...\n");
 	return 2;
 }
 
@@ -187,6 +193,7 @@ ctl_check_parse(int argc, char **argv, struct ctl_check_opts *o)
 	    {"resolver", required_argument, NULL, 'r'},
 	    {"file", required_argument, NULL, 'f'},
 	    {"jobs", required_argument, NULL, 'j'},
+	    {"no-store", no_argument, NULL, 'N'},
 	    {NULL, 0, NULL, 0},
 	};
 	int c;
@@ -198,6 +205,8 @@ ctl_check_parse(int argc, char **argv, struct ctl_check_opts *o)
 	       -1) {
 		if (c == 'J')
 			o->json = 1;
+		else if (c == 'N')
+			o->no_store = 1;
 		else if (c == 'r')
 			o->resolver = optarg;
 		else if (c == 'f')
@@ -213,6 +222,36 @@ ctl_check_parse(int argc, char **argv, struct ctl_check_opts *o)
 	if (o->file != NULL && ctl_check_file(o, o->file) < 0)
 		return -1;
 	return o->ndomains > 0 ? 0 : -1;
+}
+
+/* ctl_check_store - the fresh verdict into the milter's cache */
+static void
+ctl_check_store(struct ctl_check_run *run, const struct check_result *c)
+{
+	struct verdict v;
+
+	if (run->judge == NULL)
+		return;
+	verdict_from_check(c, &v);
+	(void) judge_put(run->judge, run->env->cfg, c->domain, &v,
+	                 util_realtime_s());
+}
+
+/*
+ * ctl_check_judge - a judge over the running relaygate's cache, to store
+ * verdicts in; NULL when there is no segment or it may not be written
+ * (then checking goes on without storing: it is a convenience).
+ */
+static struct judge *
+ctl_check_judge(struct ctl_env *e, struct cache **cache)
+{
+	char why[512];
+
+	*cache = cache_open(e->cfg->cache_name, 0, 0, (gid_t) -1, CACHE_ATTACH,
+	                    why, sizeof(why));
+	if (*cache == NULL)
+		return NULL;
+	return judge_open(e->dns, e->spf, *cache);
 }
 
 /* ctl_check_work - check one domain and build its report (a worker) */
@@ -232,6 +271,7 @@ ctl_check_work(void *arg, size_t i)
 		ctl_env_merge_in(run->env, c, &in.merge);
 		done->report = xmalloc(sizeof(*done->report));
 		check_report_build(&in, done->report);
+		ctl_check_store(run, c);
 	}
 	free(c);
 	return done;
@@ -259,6 +299,7 @@ ctl_check(const struct config *cfg, int argc, char **argv)
 {
 	struct ctl_check_opts o;
 	struct ctl_check_run run = {.opts = &o};
+	struct cache *cache = NULL;
 	struct ctl_env e;
 	int rc;
 
@@ -272,10 +313,14 @@ ctl_check(const struct config *cfg, int argc, char **argv)
 	}
 	ctl_env_measure(&e);
 	run.env = &e;
+	if (!o.no_store)
+		run.judge = ctl_check_judge(&e, &cache);
 	check_render_begin(&run.render, stdout, o.json);
 	pool_run(o.ndomains, o.jobs, 4 * (size_t) o.jobs, ctl_check_work,
 	         ctl_check_write, &run);
 	rc = check_render_end(&run.render);
+	judge_close(run.judge);
+	cache_close(cache);
 	ctl_env_close(&e);
 	ctl_check_free_opts(&o);
 	return rc;

@@ -305,6 +305,20 @@ judge_store(struct judge *j, const struct config *cfg, const char *domain,
 	}
 }
 
+/* judge_put - store a verdict checked elsewhere */
+int
+judge_put(struct judge *j, const struct config *cfg, const char *domain,
+          const struct verdict *v, int64_t now)
+{
+	struct cache_verdict cv = {
+	    .payload = v, .len = sizeof(*v), .state = v->state};
+
+	if (j->cache == NULL)
+		return -1;
+	judge_class(cfg, v, &cv);
+	return cache_put(j->cache, domain, &cv, now, NULL) == 0 ? 0 : -1;
+}
+
 /* judge_usable - does a record hold a verdict of this version? */
 static int
 judge_usable(const struct cache_record *rec)

@@ -178,6 +178,16 @@ int judge_domain(struct judge *j, const struct config *cfg,
 void judge_count(struct judge *j, const char *domain, unsigned action,
                  int64_t now);
 
+/*
+ * judge_put - store a verdict someone else checked (relaygatectl check)
+ * at time now, as judge_domain() stores its own: the TTL clamped by
+ * class, the grace period carried on.  Changes of standing are not
+ * announced here (the next daemon that uses the verdict does).  Returns
+ * -1 without a cache, or if the cache refused it.
+ */
+int judge_put(struct judge *j, const struct config *cfg, const char *domain,
+              const struct verdict *v, int64_t now);
+
 /* judge_source_name - "hit", "checked", "shared", "stale", "timeout" */
 const char *judge_source_name(enum judge_source source);
 

@@ -7,7 +7,8 @@
 # (cache=hit, counters go on); after a "reboot" (the segment gone) the
 # state file (written periodically and at stop) brings back each domain's
 # grace-period start and counters; a corrupt state file is reported and
-# ignored.
+# ignored.  relaygatectl check stores the verdicts it finds, so the next
+# message of the domain is a cache hit.
 #
 # Run as root: bash tests/e2e/cache.sh   (exit 0 = pass)
 # RELAYGATECTL_BIN names the CLI under test; default: relaygatectl next to
@@ -163,5 +164,15 @@ world_step "flush --all empties every verdict"
 assert_ctl 0 flush-all cache flush --all
 assert_grep "$CTL_OUT" '^2 domains flushed$'
 send good.test checked
+
+world_step "relaygatectl check stores its fresh verdict; --no-store does not"
+assert_ctl 0 flush-good cache flush good.test
+assert_ctl 0 check-nostore check --no-store good.test
+assert_ctl 0 show-nostore cache show good.test
+assert_grep "$CTL_OUT" 'no verdict: the next message checks'
+assert_ctl 0 check-store check good.test
+assert_ctl 0 show-stored cache show good.test
+assert_eq configured "$(field "$CTL_OUT" state)" "state after relaygatectl check"
+send good.test hit
 stop
 world_log "cache: OK"
