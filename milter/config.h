@@ -106,7 +106,6 @@ struct config {
 	char *resolver_resolv_conf;
 	int64_t resolver_timeout_ms;
 	int64_t resolver_check_timeout_ms;
-	int64_t resolver_cache_max_ttl_ms;
 	char *resolver_trust_anchor;
 
 	/* relay */

@@ -1314,27 +1314,14 @@ dns_resolv_conf(struct dns *dns, const char *path, char *why, size_t whylen)
  *    timeouts against the resolver itself, until libunbound took it for
  *    down and failed healthy questions of the same type with SERVFAIL
  *    (infra-cache-min-rtt, as unbound.conf(5) advises for forwarders).
- *  - Answers are kept at most resolver.cache_max_ttl, so that a
- *    domain flushed from the verdict cache is checked against fresh DNS
- *    soon after its owner fixed it.
  *  - With validation, names the global DNS cannot prove (private reverse
  *    zones, special-use zones the resolver answers itself) are insecure
  *    rather than bogus.
  */
 static int
-dns_options(struct dns *dns, const struct config *cfg, char *why, size_t whylen)
+dns_options(struct dns *dns, char *why, size_t whylen)
 {
-	char ttl[32];
 	int r = ub_ctx_set_option(dns->ctx, "unblock-lan-zones:", "yes");
-
-	/* relaygate caches verdicts itself; answers kept longer here would
-	   outlive a flush of a domain whose owner just fixed DNS. */
-	snprintf(ttl, sizeof(ttl), "%lld",
-	         (long long) (cfg->resolver_cache_max_ttl_ms / 1000));
-	if (r == UB_NOERROR)
-		r = ub_ctx_set_option(dns->ctx, "cache-max-ttl:", ttl);
-	if (r == UB_NOERROR)
-		r = ub_ctx_set_option(dns->ctx, "cache-max-negative-ttl:", ttl);
 
 	if (r == UB_NOERROR)
 		r = ub_ctx_set_option(dns->ctx,
@@ -1406,7 +1393,7 @@ dns_setup(struct dns *dns, const struct config *cfg, char *why, size_t whylen)
 	else
 		r = dns_resolv_conf(dns, cfg->resolver_resolv_conf, why,
 		                    whylen);
-	if (r != 0 || dns_options(dns, cfg, why, whylen) != 0)
+	if (r != 0 || dns_options(dns, why, whylen) != 0)
 		return -1;
 	if (dns->validating) {
 		FILE *f = fopen(cfg->resolver_trust_anchor, "re");
