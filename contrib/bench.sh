@@ -132,6 +132,15 @@ bench_zones() {
 		sed "s/good\.test/cold$i.test/g" "$WORLD_HOME/zones/good.test.zone" \
 			>"$d/cold$i.test.zone"
 	done
+	# deepN.test: the relay's include behind a 3-deep include chain
+	for i in $(seq 1 12); do
+		sed -e "s/good\.test/deep$i.test/g" \
+			-e "s/\"v=spf1 .*\"/\"v=spf1 include:l1.deep$i.test -all\"/" \
+			"$WORLD_HOME/zones/good.test.zone" >"$d/deep$i.test.zone"
+		printf 'l%s\tTXT\t"v=spf1 include:%s -all"\n' \
+			1 "l2.deep$i.test" 2 "l3.deep$i.test" 3 spf.dmrmail.nl \
+			>>"$d/deep$i.test.zone"
+	done
 	echo "$WORLD_HOME/zones $BENCH_DIR/zones $d"
 }
 
@@ -452,6 +461,18 @@ bench_cold() {
 	record cold.rtt "${rtt[@]}"
 	record cold.queries "${qs[@]}"
 	note_cmd "miltload -S SOCKET -c 1 -n 1 -d coldN.test -b 4k   (front delay ${BENCH_DELAY_MS} ms)"
+	lat=() rtt=() qs=()
+	for ((i = 1; i <= BENCH_RUNS + 2; i++)); do
+		out=$(cold_one "deep$i.test")
+		read -r -a r <<<"$out"
+		lat+=("${r[0]}") qs+=("${r[1]}")
+		rtt+=("$(awk -v l="${r[0]}" -v d="$BENCH_DELAY_MS" \
+			'BEGIN { printf "%.2f", l / d }')")
+	done
+	record deep.latency "${lat[@]}"
+	record deep.rtt "${rtt[@]}"
+	record deep.queries "${qs[@]}"
+	note_cmd "miltload -S SOCKET -c 1 -n 1 -d deepN.test -b 4k   (SPF: a 3-deep include chain)"
 	q0=$(dns_queries)
 	line=$("$ML" -S "$RG_SOCK" -c 200 -n 1 -d coldburst.test -b 4k \
 		2>/dev/null) || true
@@ -638,6 +659,8 @@ print_table() {
 	echo "COLD CHECKS (DNS front delaying each query $BENCH_DELAY_MS ms)"
 	echo "one message, uncached domain: $(fig cold.latency 1 %.0f) ms =" \
 		"$(fig cold.rtt 1 %.1f) round trips, $(fig cold.queries 1 %.0f) DNS queries"
+	echo "the same, SPF behind a 3-deep include chain: $(fig deep.latency 1 %.0f) ms =" \
+		"$(fig deep.rtt 1 %.1f) round trips, $(fig deep.queries 1 %.0f) DNS queries"
 	echo "burst of 200 concurrent messages, one uncached domain:" \
 		"$(get burst.queries) DNS queries (one check: $(get cold.queries))," \
 		"$(get burst.ok) decided, p50 $(get burst.p50) ms, max $(get burst.max) ms"
