@@ -444,34 +444,31 @@ cold_one() {
 	echo "$(kv max_ms "$line") $((q1 - q0))"
 }
 
+# cold_series KEY PREFIX - one message each of PREFIX1.test, PREFIX2.test,
+# ... (uncached): latency, round trips and queries recorded under KEY.
+cold_series() {
+	local i r out lat=() rtt=() qs=()
+	for ((i = 1; i <= BENCH_RUNS + 2; i++)); do
+		out=$(cold_one "$2$i.test")
+		read -r -a r <<<"$out"
+		lat+=("${r[0]}") qs+=("${r[1]}")
+		rtt+=("$(awk -v l="${r[0]}" -v d="$BENCH_DELAY_MS" \
+			'BEGIN { printf "%.2f", l / d }')")
+	done
+	record "$1.latency" "${lat[@]}"
+	record "$1.rtt" "${rtt[@]}"
+	record "$1.queries" "${qs[@]}"
+}
+
 # bench_cold - latency in round trips, and the burst.
 bench_cold() {
-	local i r out lat=() rtt=() qs=() q0 q1 line
+	local q0 q1 line
 	world_step "cold checks: DNS front delaying every query ${BENCH_DELAY_MS} ms"
 	echo "$BENCH_DELAY_MS" >"$W/tmp/dnsdelay.ms"
-	out=$(cold_one cold12.test) # shared records into the cache
-	for ((i = 1; i <= BENCH_RUNS + 2; i++)); do
-		out=$(cold_one "cold$i.test")
-		read -r -a r <<<"$out"
-		lat+=("${r[0]}") qs+=("${r[1]}")
-		rtt+=("$(awk -v l="${r[0]}" -v d="$BENCH_DELAY_MS" \
-			'BEGIN { printf "%.2f", l / d }')")
-	done
-	record cold.latency "${lat[@]}"
-	record cold.rtt "${rtt[@]}"
-	record cold.queries "${qs[@]}"
+	cold_one cold12.test >/dev/null # shared records into the cache
+	cold_series cold cold
 	note_cmd "miltload -S SOCKET -c 1 -n 1 -d coldN.test -b 4k   (front delay ${BENCH_DELAY_MS} ms)"
-	lat=() rtt=() qs=()
-	for ((i = 1; i <= BENCH_RUNS + 2; i++)); do
-		out=$(cold_one "deep$i.test")
-		read -r -a r <<<"$out"
-		lat+=("${r[0]}") qs+=("${r[1]}")
-		rtt+=("$(awk -v l="${r[0]}" -v d="$BENCH_DELAY_MS" \
-			'BEGIN { printf "%.2f", l / d }')")
-	done
-	record deep.latency "${lat[@]}"
-	record deep.rtt "${rtt[@]}"
-	record deep.queries "${qs[@]}"
+	cold_series deep deep
 	note_cmd "miltload -S SOCKET -c 1 -n 1 -d deepN.test -b 4k   (SPF: a 3-deep include chain)"
 	q0=$(dns_queries)
 	line=$("$ML" -S "$RG_SOCK" -c 200 -n 1 -d coldburst.test -b 4k \
