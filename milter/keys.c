@@ -43,6 +43,7 @@ struct keys_key {
 	char fingerprint[KEYS_FP_SIZE];
 	char *record;
 	EVP_PKEY *pubkey; /* public half only, for EVP_PKEY_eq() */
+	EVP_PKEY *pkey;   /* the private key, parsed once, for signing */
 };
 
 /* keys_wipe_free - overwrite secret memory, then free it */
@@ -361,6 +362,9 @@ keys_from_pkey(EVP_PKEY *pkey, const char *path, enum keys_alg alg,
 	key->path = xstrdup(path);
 	key->alg = alg;
 	key->bits = bits;
+	if (EVP_PKEY_up_ref(pkey) != 1)
+		panic("EVP_PKEY_up_ref failed");
+	key->pkey = pkey;
 	key->pem = keys_pem_text(pkey, &key->pem_len);
 	keys_public_parts(key, pkey);
 	keys_fingerprint_spki(key->spki, key->spki_len, key->fingerprint,
@@ -408,6 +412,7 @@ keys_free(struct keys_key *key)
 	if (key == NULL)
 		return;
 	keys_wipe_free(key->pem, key->pem_len + 1);
+	EVP_PKEY_free(key->pkey); /* OpenSSL clears the private parts */
 	EVP_PKEY_free(key->pubkey);
 	free(key->spki);
 	free(key->pub);
@@ -444,11 +449,18 @@ keys_path(const struct keys_key *key)
 	return key->path;
 }
 
-/* keys_pem - private key text for libopendkim */
+/* keys_pem - private key text */
 const char *
 keys_pem(const struct keys_key *key)
 {
 	return key->pem;
+}
+
+/* keys_pkey - the parsed private key */
+EVP_PKEY *
+keys_pkey(const struct keys_key *key)
+{
+	return key->pkey;
 }
 
 /* keys_public - p= bytes */

@@ -20,8 +20,10 @@
  *	nothing can be swapped in between.  Encrypted keys are refused (the
  *	daemon has nobody to ask for a passphrase).
  *	A loaded key is immutable and carries what the other modules need:
- *	the algorithm and size; the key as PKCS#8 PEM text for libopendkim
- *	(which parses it again for every message); the public half as DER
+ *	the algorithm and size; the private key parsed once, as an EVP_PKEY
+ *	that signs every message (parsing PEM costs more than an RSA-2048
+ *	signature with OpenSSL 3, and a freshly parsed RSA key sets up its
+ *	blinding again); the key as PKCS#8 PEM text; the public half as DER
  *	SubjectPublicKeyInfo (RSA) or the raw 32 bytes (Ed25519); a
  *	fingerprint; the TXT record to publish.
  *	The fingerprint is "SHA256:" and the unpadded base64 of the SHA-256
@@ -35,8 +37,8 @@
  *	accept, RFC 6376 erratum 3017; reported as a match with a warning),
  *	and compared with EVP_PKEY_eq(); Ed25519 p= must be the raw 32 bytes
  *	of RFC 8463.
- *	This module and dkim_record are relaygate's OpenSSL users (besides
- *	libopendkim inside signer).
+ *	This module, dkim_record and dkimsign (which signs with keys_pkey())
+ *	are relaygate's OpenSSL users (besides libopendkim inside signer).
  *
  * OWNERSHIP
  *	keys_load() and keys_generate() return a key the caller releases
@@ -47,7 +49,9 @@
  * CONCURRENCY
  *	A loaded key is read-only and may be shared by any number of
  *	threads (OpenSSL 3 objects are safe for concurrent reads, see
- *	openssl-threads(7)); keys_compare() is thread-safe.  Loading and
+ *	openssl-threads(7)); keys_compare() is thread-safe, and so is
+ *	signing with keys_pkey() from many threads at once (OpenSSL keeps
+ *	an RSA key's blinding under its own lock).  Loading and
  *	freeing are the caller's to serialize, normally at start-up and
  *	reload.
  *
@@ -65,6 +69,8 @@
 
 #include <stddef.h>
 #include <sys/types.h>
+
+#include <openssl/types.h>
 
 #include "dkim_record.h"
 
@@ -113,6 +119,13 @@ const char *keys_path(const struct keys_key *key);
 
 /* keys_pem - the private key as NUL-terminated PKCS#8 PEM text */
 const char *keys_pem(const struct keys_key *key);
+
+/*
+ * keys_pkey - the private key, parsed once at load: sign with it, never
+ * change or free it (it lives as long as the key).  Non-const because
+ * OpenSSL's signing calls take it so; they only read it.
+ */
+EVP_PKEY *keys_pkey(const struct keys_key *key);
 
 /*
  * keys_public - the public half as published in p=: DER

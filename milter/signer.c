@@ -1,6 +1,6 @@
 /*
- * signer - DKIM signing and verifying with libopendkim (its only user in
- * relaygate).
+ * signer - DKIM signing (dkimsign) and verifying (libopendkim, its only
+ * user in relaygate) behind one interface.
  */
 
 #include <stdarg.h>
@@ -11,21 +11,19 @@
 
 #include <opendkim/dkim.h>
 
+#include "dkimsign.h"
 #include "signer.h"
 #include "util.h"
 
 /*
- * libopendkim copies the names of the fields it signs into a buffer of
- * DKIM_MAXHEADER (4096) bytes and silently cuts the rest; a cut list
- * makes a signature that cannot verify.  Stay well below it.
+ * The names of the fields a signature covers, at most: h= (folded) grows
+ * with them.  Also what libopendkim, which signed before dkimsign, could
+ * hold (its DKIM_MAXHEADER, 4096 bytes).
  */
 #define SIGNER_NAMELIST_MAX 4000
 
 /* Longest field name we accept in the lists (RFC 5322 allows any). */
 #define SIGNER_NAME_MAX 64
-
-/* RFC 5322 section 2.1.1: lines of at most 998 characters. */
-#define SIGNER_LINE_MAX 998
 
 /* libopendkim keeps the id pointer, so it must be static. */
 static const unsigned char signer_id[] = "relaygate";
@@ -65,8 +63,9 @@ static const char *const signer_oversign_default[] = {
     "from", "reply-to", "subject", "to", "cc", NULL};
 
 struct signer {
-	DKIM_LIB *lib;
-	char **sign; /* lowercase copies, NULL-terminated */
+	DKIM_LIB *lib;              /* verifying */
+	struct dkimsign_conf *conf; /* signing */
+	char **sign;                /* lowercase copies, NULL-terminated */
 	char **oversign;
 };
 
@@ -87,15 +86,16 @@ enum signer_state {
 
 struct signer_msg {
 	const struct signer *s;
-	DKIM *dkim;
+	struct dkimsign *sign; /* signing: non-NULL */
+	DKIM *dkim;            /* verifying: non-NULL */
 	enum signer_state state;
-	char *buf; /* "Name: value" with CRLF, reused for every field */
-	size_t bufsize;
-	size_t namelist; /* bytes of signed names handed over so far */
-	int last;        /* the last body byte, -1 before any */
+	size_t namelist; /* signing: bytes of signed names so far */
 	char error[256]; /* the first failure */
 	/* verifying only */
-	signer_key_fn lookup; /* NULL: this handle signs */
+	char *buf; /* "Name: value" with CRLF, reused for every field */
+	size_t bufsize;
+	int last; /* the last body byte, -1 before any */
+	signer_key_fn lookup;
 	void *lookup_arg;
 	int nosig; /* no DKIM-Signature field: nothing to hash */
 	struct signer_lookup looked[SIGNER_VERIFY_MAX];
@@ -135,7 +135,7 @@ signer_list_has(char *const *list, const char *name)
 	return 0;
 }
 
-/* signer_name_ok - a field name we can put into libopendkim's regex */
+/* signer_name_ok - a field name a list may hold */
 static int
 signer_name_ok(const char *name, char *why, size_t whylen)
 {
@@ -210,33 +210,23 @@ signer_key_lookup(DKIM *dkim, DKIM_SIGINFO *sig, u_char *buf, size_t buflen)
 	                                    : DKIM_CBSTAT_NOTFOUND;
 }
 
-/* signer_lib_options - configure the DKIM_LIB; -1 with a reason */
+/*
+ * signer_lib_options - configure the DKIM_LIB, which only verifies; -1
+ * with a reason
+ */
 static int
 signer_lib_options(struct signer *s, char *why, size_t whylen)
 {
 	DKIM_LIB *lib = s->lib;
-	uint32_t flags = DKIM_LIBFLAGS_NONE; /* no l=, no temp files */
+	uint32_t flags = DKIM_LIBFLAGS_NONE; /* no temp files */
 
 	if (!dkim_libfeature(lib, DKIM_FEATURE_SHA256) ||
-	    !dkim_libfeature(lib, DKIM_FEATURE_ED25519) ||
-	    !dkim_libfeature(lib, DKIM_FEATURE_OVERSIGN))
+	    !dkim_libfeature(lib, DKIM_FEATURE_ED25519))
 		return util_why(why, whylen,
-		                "libopendkim lacks SHA-256, Ed25519 or "
-		                "oversigning support");
+		                "libopendkim lacks SHA-256 or Ed25519 support");
 	if (dkim_options(lib, DKIM_OP_SETOPT, DKIM_OPTS_FLAGS, &flags,
 	                 sizeof(flags)) != DKIM_STAT_OK)
 		return util_why(why, whylen, "libopendkim: cannot set flags");
-	/* Compiled into one regex in a 1024-byte buffer: may be too long. */
-	if (dkim_options(lib, DKIM_OP_SETOPT, DKIM_OPTS_SIGNHDRS, s->sign,
-	                 sizeof(char **)) != DKIM_STAT_OK)
-		return util_why(why, whylen,
-		                "libopendkim refuses the list of header fields "
-		                "to sign (longer than about 1000 bytes?)");
-	if (s->oversign[0] != NULL &&
-	    dkim_options(lib, DKIM_OP_SETOPT, DKIM_OPTS_OVERSIGNHDRS,
-	                 s->oversign, sizeof(char **)) != DKIM_STAT_OK)
-		return util_why(why, whylen,
-		                "libopendkim refuses the oversign list");
 	dkim_set_key_lookup(lib, signer_key_lookup);
 	return 0;
 }
@@ -259,7 +249,7 @@ signer_oversign_ok(const struct signer *s, char *why, size_t whylen)
 	return 0;
 }
 
-/* signer_open - one DKIM_LIB for the process */
+/* signer_open - the lists, dkimsign's shared part, one DKIM_LIB */
 struct signer *
 signer_open(const char *const *sign, const char *const *oversign, char *why,
             size_t whylen)
@@ -272,7 +262,9 @@ signer_open(const char *const *sign, const char *const *oversign, char *why,
 	    oversign != NULL ? oversign : signer_oversign_default, NULL, why,
 	    whylen);
 	if (s->sign == NULL || s->oversign == NULL ||
-	    signer_oversign_ok(s, why, whylen) < 0) {
+	    signer_oversign_ok(s, why, whylen) < 0 ||
+	    (s->conf = dkimsign_conf_new((const char *const *) s->oversign, why,
+	                                 whylen)) == NULL) {
 		signer_close(s);
 		return NULL;
 	}
@@ -314,11 +306,11 @@ signer_open_config(const struct config *cfg, char *why, size_t whylen)
 	return s;
 }
 
-/* signer_ed25519_leaks - is this libopendkim one without PR #321? */
+/* signer_ed25519_leaks - signing no longer goes through libopendkim */
 int
 signer_ed25519_leaks(void)
 {
-	return dkim_libversion() <= 0x020b0000;
+	return 0;
 }
 
 /* signer_close - release the library */
@@ -329,6 +321,7 @@ signer_close(struct signer *s)
 		return;
 	if (s->lib != NULL)
 		dkim_close(s->lib);
+	dkimsign_conf_free(s->conf);
 	signer_list_free(s->sign);
 	signer_list_free(s->oversign);
 	free(s);
@@ -365,47 +358,32 @@ signer_stat_text(DKIM *dkim, DKIM_STAT st, char *out, size_t size)
 	         err != NULL ? err : "");
 }
 
-/* signer_msg_new - a handle around a new DKIM handle; NULL: st says why */
+/* signer_msg_new - a fresh handle */
 static struct signer_msg *
-signer_msg_new(const struct signer *s, DKIM *dkim, DKIM_STAT st,
-               const char *call, char *why, size_t whylen)
+signer_msg_new(const struct signer *s)
 {
-	struct signer_msg *m;
-	char text[200];
+	struct signer_msg *m = xcalloc(1, sizeof(*m));
 
-	if (dkim == NULL) {
-		signer_stat_text(NULL, st, text, sizeof(text));
-		util_why(why, whylen, "%s: %s", call, text);
-		return NULL;
-	}
-	m = xcalloc(1, sizeof(*m));
 	m->s = s;
-	m->dkim = dkim;
 	m->state = SIGNER_HEADERS;
 	m->last = -1;
 	return m;
 }
 
-/* signer_begin - a signing handle for one message */
+/* signer_begin - a signing handle for one message; t= is now */
 struct signer_msg *
 signer_begin(struct signer *s, const struct keys_key *key, const char *selector,
              const char *domain, char *why, size_t whylen)
 {
-	dkim_alg_t alg = keys_alg(key) == KEYS_ALG_ED25519
-	                     ? DKIM_SIGN_ED25519SHA256
-	                     : DKIM_SIGN_RSASHA256;
-	DKIM_STAT st = DKIM_STAT_OK;
-	DKIM *dkim;
+	struct signer_msg *m;
 
 	if (signer_dns_name_ok("selector", selector, why, whylen) < 0 ||
 	    signer_dns_name_ok("domain", domain, why, whylen) < 0)
 		return NULL;
-	/* Relaxed/relaxed, never -1 (asserts); -1 length: no l=. */
-	dkim = dkim_sign(s->lib, signer_id, NULL, (dkim_sigkey_t) keys_pem(key),
-	                 (const unsigned char *) selector,
-	                 (const unsigned char *) domain, DKIM_CANON_RELAXED,
-	                 DKIM_CANON_RELAXED, alg, -1, &st);
-	return signer_msg_new(s, dkim, st, "dkim_sign", why, whylen);
+	m = signer_msg_new(s);
+	m->sign =
+	    dkimsign_begin(s->conf, key, selector, domain, util_realtime_s());
+	return m;
 }
 
 /* signer_fail - remember the first failure; returns -1 */
@@ -479,7 +457,23 @@ signer_build(struct signer_msg *m, const char *name, const char *value)
 	return n;
 }
 
-/* signer_header - hand one field to libopendkim if it is to be signed */
+/* signer_sign_header - a field of a message being signed, if listed */
+static int
+signer_sign_header(struct signer_msg *m, const char *name, const char *value)
+{
+	if (!signer_list_has(m->s->sign, name))
+		return 0;
+	m->namelist += strlen(name) + 1;
+	if (m->namelist > SIGNER_NAMELIST_MAX)
+		return signer_fail(m,
+		                   "too many header fields to sign "
+		                   "(their names exceed %d bytes)",
+		                   SIGNER_NAMELIST_MAX);
+	dkimsign_header(m->sign, name, value);
+	return 0;
+}
+
+/* signer_header - one field: signed if listed, or verified */
 int
 signer_header(struct signer_msg *m, const char *name, const char *value)
 {
@@ -488,16 +482,8 @@ signer_header(struct signer_msg *m, const char *name, const char *value)
 
 	if (signer_usable(m, SIGNER_HEADERS, "signer_header") < 0)
 		return -1;
-	if (m->lookup == NULL) { /* signing: only the listed fields */
-		if (!signer_list_has(m->s->sign, name))
-			return 0;
-		m->namelist += strlen(name) + 1;
-		if (m->namelist > SIGNER_NAMELIST_MAX)
-			return signer_fail(m,
-			                   "too many header fields to sign "
-			                   "(their names exceed %d bytes)",
-			                   SIGNER_NAMELIST_MAX);
-	}
+	if (m->sign != NULL)
+		return signer_sign_header(m, name, value);
 	len = signer_build(m, name, value);
 	st = dkim_header(m->dkim, (u_char *) m->buf, len);
 	if (st != DKIM_STAT_OK)
@@ -510,12 +496,19 @@ int
 signer_eoh(struct signer_msg *m)
 {
 	DKIM_STAT st;
+	char why[sizeof(m->error)];
 
 	if (signer_usable(m, SIGNER_HEADERS, "signer_eoh") < 0)
 		return -1;
+	if (m->sign != NULL) {
+		if (dkimsign_eoh(m->sign, why, sizeof(why)) < 0)
+			return signer_fail(m, "%s", why);
+		m->state = SIGNER_BODY;
+		return 0;
+	}
 	st = dkim_eoh(m->dkim);
 	/* Verifying a message without signatures: a result, not an error. */
-	if (st == DKIM_STAT_NOSIG && m->lookup != NULL)
+	if (st == DKIM_STAT_NOSIG)
 		m->nosig = 1;
 	else if (st != DKIM_STAT_OK)
 		return signer_dkim_fail(m, "dkim_eoh", st);
@@ -531,6 +524,10 @@ signer_body(struct signer_msg *m, const unsigned char *chunk, size_t len)
 
 	if (signer_usable(m, SIGNER_BODY, "signer_body") < 0)
 		return -1;
+	if (m->sign != NULL) {
+		dkimsign_body(m->sign, chunk, len);
+		return 0;
+	}
 	if (len == 0 || m->nosig)
 		return 0; /* dkim_body asserts on a NULL buffer */
 	/* libopendkim's prototype lacks const; it does not write. */
@@ -558,55 +555,18 @@ signer_final_crlf(struct signer_msg *m)
 	return signer_body(m, (const unsigned char *) "\r\n", 2);
 }
 
-/*
- * signer_copy_value - the signature value without CRs; -1 if a line is
- * too long for RFC 5322 (the first line counts "DKIM-Signature: ").
- */
-static char *
-signer_copy_value(const unsigned char *hdr, size_t len, size_t initial)
-{
-	char *out = xmalloc(len + 1);
-	size_t n = 0, line = initial;
-
-	for (size_t i = 0; i < len; i++) {
-		if (hdr[i] == '\r')
-			continue;
-		line = hdr[i] == '\n' ? 0 : line + 1;
-		if (line >= SIGNER_LINE_MAX) {
-			free(out);
-			return NULL;
-		}
-		out[n++] = (char) hdr[i];
-	}
-	out[n] = '\0';
-	return out;
-}
-
-/* signer_finish - eom and the signature value */
+/* signer_finish - the end of the headers if need be, then sign */
 static int
 signer_finish(struct signer_msg *m, char **value)
 {
-	size_t initial = strlen(DKIM_SIGNHEADER) + 2, len;
-	unsigned char *hdr;
-	DKIM_STAT st;
+	char why[sizeof(m->error)];
 
 	if (m->state == SIGNER_HEADERS && signer_eoh(m) < 0)
 		return -1;
-	if (signer_usable(m, SIGNER_BODY, "signer_end") < 0 ||
-	    signer_final_crlf(m) < 0)
+	if (signer_usable(m, SIGNER_BODY, "signer_end") < 0)
 		return -1;
-	if ((st = dkim_eom(m->dkim, NULL)) != DKIM_STAT_OK)
-		return signer_dkim_fail(m, "dkim_eom", st);
-	/* The buffer belongs to the handle: copy it now. */
-	st = dkim_getsighdr_d(m->dkim, initial, &hdr, &len);
-	if (st != DKIM_STAT_OK)
-		return signer_dkim_fail(m, "dkim_getsighdr_d", st);
-	*value = signer_copy_value(hdr, len, initial);
-	if (*value == NULL)
-		return signer_fail(m,
-		                   "signature has a line of %d bytes or "
-		                   "more",
-		                   SIGNER_LINE_MAX);
+	if (dkimsign_end(m->sign, value, why, sizeof(why)) < 0)
+		return signer_fail(m, "%s", why);
 	return 0;
 }
 
@@ -617,7 +577,7 @@ signer_end(struct signer_msg *m, char **value, char *why, size_t whylen)
 	int rc;
 
 	*value = NULL;
-	if (m->lookup != NULL)
+	if (m->sign == NULL)
 		return util_why(why, whylen,
 		                "signer_end called on a verifying handle");
 	rc = signer_finish(m, value);
@@ -634,6 +594,7 @@ signer_free(struct signer_msg *m)
 {
 	if (m == NULL)
 		return;
+	dkimsign_free(m->sign);
 	if (m->dkim != NULL)
 		dkim_free(m->dkim);
 	free(m->buf);
@@ -648,11 +609,16 @@ signer_verify_begin(struct signer *s, signer_key_fn lookup, void *arg,
 	DKIM_STAT st = DKIM_STAT_OK;
 	struct signer_msg *m;
 	DKIM *dkim;
+	char text[200];
 
 	dkim = dkim_verify(s->lib, signer_id, NULL, &st);
-	if ((m = signer_msg_new(s, dkim, st, "dkim_verify", why, whylen)) ==
-	    NULL)
+	if (dkim == NULL) {
+		signer_stat_text(NULL, st, text, sizeof(text));
+		util_why(why, whylen, "dkim_verify: %s", text);
 		return NULL;
+	}
+	m = signer_msg_new(s);
+	m->dkim = dkim;
 	m->lookup = lookup;
 	m->lookup_arg = arg;
 	/* The key-lookup hook finds its handle here. */
@@ -800,7 +766,7 @@ signer_verify_end(struct signer_msg *m, struct signer_verdict *out, char *why,
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	if (m->lookup == NULL)
+	if (m->sign != NULL)
 		return util_why(why, whylen,
 		                "signer_verify_end called on a signing handle");
 	rc = signer_verify_finish(m, out);

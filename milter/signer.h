@@ -2,70 +2,70 @@
 #define RELAYGATE_SIGNER_H
 
 /*
- * signer - DKIM signatures with libopendkim, streamed as the milter
- * receives the message.
+ * signer - DKIM signatures, streamed as the milter receives the message,
+ * and their verification as a receiver does it.
  *
  * MODEL
- *	One struct signer per process wraps libopendkim's DKIM_LIB: the
- *	header fields to sign, those to oversign, and a key-lookup hook so
- *	that the library never touches DNS (signing needs none; verifying
- *	asks the caller's lookup function, which uses the dns module).  One
- *	struct signer_msg per message wraps a DKIM handle: headers go in one
- *	at a time as libmilter delivers them, then the end of the headers,
- *	then body chunks (CRLF line ends, as the MTA sends them), and
- *	signer_end() returns the value of the DKIM-Signature field.  Nothing
- *	holds the whole message; libopendkim keeps the signed header fields
- *	and running hashes.
+ *	One struct signer per process holds the header fields to sign and
+ *	those to oversign, what all signatures share (dkimsign), and
+ *	libopendkim's DKIM_LIB for verifying, with a key-lookup hook so that
+ *	the library never touches DNS.  One struct signer_msg per message:
+ *	headers go in one at a time as libmilter delivers them, then the end
+ *	of the headers, then body chunks (CRLF line ends, as the MTA sends
+ *	them), and signer_end() returns the value of the DKIM-Signature
+ *	field.  Nothing holds the whole message: the signed fields are kept
+ *	until the end of the headers, the body only runs through the hash.
+ *	Signing is relaygate's own (dkimsign, canon), not libopendkim's
+ *	(DESIGN.md planned it so): libopendkim 2.11 takes the private key as
+ *	PEM text and parses it again for every message, which with OpenSSL 3
+ *	cost more than the RSA signature itself, and OpenSSL then set up the
+ *	RSA blinding of the freshly parsed key again too; it has no way to
+ *	take a parsed key.  dkimsign signs with the EVP_PKEY keys parsed once
+ *	and writes the field libopendkim wrote, byte for byte (same tags,
+ *	order, folding, h=), so receivers see no change.
  *	Signatures are relaxed/relaxed (robust against the whitespace and
  *	folding changes relays make), without l= (an l= signature lets
  *	anyone append content), rsa-sha256 or ed25519-sha256 by the key's
- *	algorithm.  Only the listed header fields are handed to libopendkim
- *	at all: every instance of a listed field is signed (bottom-up, as
- *	RFC 6376 section 5.4.2 says), the oversigned names are listed once
- *	more in h= so that nobody can add another instance afterwards
- *	(section 8.15), and everything else (Received, Return-Path, other
- *	signatures, X- fields) is never seen by the library.  From must be
- *	present; libopendkim refuses to sign without it.
- *	Ed25519 caveat: libopendkim up to 2.11.0 (Debian 12 ships
- *	2.11.0~beta2) never frees the Ed25519 key state of a signature in
- *	dkim_free(): about 550 bytes per Ed25519-signed message stay
- *	allocated for the life of the process (upstream PR #321, unreleased).
- *	RSA signing does not leak.  signer_ed25519_leaks() tells the caller,
- *	so that configuration can refuse or warn about Ed25519 selectors.
- *	libopendkim's traps are guarded here: no canonicalization of -1
- *	(assertion, abort), no empty header text (assertion), no handle use
- *	after a failure, bare LF in header values made CRLF, the signed-name
- *	list kept below the 4096 bytes at which libopendkim silently cuts it
- *	(which would produce signatures that cannot verify).
+ *	algorithm.  Only the listed header fields are signed: every instance
+ *	of a listed field (bottom-up, as RFC 6376 section 5.4.2 says), the
+ *	oversigned names listed once more in h= so that nobody can add
+ *	another instance afterwards (section 8.15); everything else
+ *	(Received, Return-Path, other signatures, X- fields) is skipped.
+ *	From must be present.  The names of the signed fields of one message
+ *	may take at most 4000 bytes (h= grows with them).
  *
- *	Verifying, as a receiver does, uses the same handle type: every
- *	header field goes in (DKIM-Signature fields included), then the body;
- *	signer_verify_end() says, for each signature, pass, fail, temperror
- *	or permerror (RFC 8601 section 2.7.1) and why.  libopendkim asks for
- *	each signature's key record (s=, d=) through the lookup function
- *	given to signer_verify_begin().  A lookup that meets DNS trouble is
- *	reported to libopendkim as "no key", because its "try again" stops
- *	the whole message at the first such signature; the handle remembers
- *	what each lookup really found and classifies the signature from that.
+ *	Verifying, as a receiver does, uses the same handle type and
+ *	libopendkim: every header field goes in (DKIM-Signature fields
+ *	included), then the body; signer_verify_end() says, for each
+ *	signature, pass, fail, temperror or permerror (RFC 8601 section
+ *	2.7.1) and why.  libopendkim asks for each signature's key record
+ *	(s=, d=) through the lookup function given to signer_verify_begin().
+ *	A lookup that meets DNS trouble is reported to libopendkim as "no
+ *	key", because its "try again" stops the whole message at the first
+ *	such signature; the handle remembers what each lookup really found
+ *	and classifies the signature from that.  libopendkim's traps are
+ *	guarded here: no empty header text (assertion), no handle use after
+ *	a failure, bare LF in header values made CRLF, a body without its
+ *	final CRLF completed.
  *
  * OWNERSHIP
  *	signer_open() returns the library wrapper, released by
  *	signer_close() after the last message.  signer_begin() returns a
  *	message handle released by signer_free() (NULL is fine, and it is
  *	always safe exactly once, whatever happened before).  The key passed
- *	to signer_begin() is only read during the call (libopendkim copies
- *	the PEM text).  signer_end() stores a malloc()ed string the caller
- *	frees.  Header lists passed to signer_open() are copied.
- *	signer_verify_begin() returns a handle released by signer_free(); its
- *	lookup function and argument are borrowed until then.
+ *	to signer_begin() is borrowed until signer_free() (the milter holds
+ *	the runtime, and with it the key, for the message).  signer_end()
+ *	stores a malloc()ed string the caller frees.  Header lists passed to
+ *signer_open() are copied. signer_verify_begin() returns a handle released by
+ *signer_free(); its lookup function and argument are borrowed until then.
  *	signer_verify_end() writes into caller storage (no pointers inside).
  *
  * CONCURRENCY
  *	signer_open() and signer_close() run before the milter's threads
  *	start and after they end.  In between any number of threads may
- *	sign at once on the same struct signer: libopendkim keeps all
- *	per-message state in the handle and only reads the library object.
- *	A struct signer_msg belongs to one thread at a time.
+ *	sign and verify at once on the same struct signer and the same keys:
+ *	all per-message state is in the handle, the shared parts are only
+ *	read.  A struct signer_msg belongs to one thread at a time.
  *
  * ERRORS
  *	Nothing aborts and nothing logs.  signer_open() and signer_begin()
@@ -81,7 +81,8 @@
  *	RFC 6376 sections 3.4 (canonicalization), 3.5 (tags), 5.4 (which
  *	fields to sign), 6 (verifier actions), 8.2 (l=), 8.15 (oversigning);
  *	RFC 8463 (Ed25519); RFC 8058 (List-Unsubscribe-Post); RFC 8601
- *	section 2.7.1 (dkim results); notes/libraries.md section 2.
+ *	section 2.7.1 (dkim results); dkimsign.h, canon.h;
+ *	notes/libraries.md section 2.
  */
 
 #include <stddef.h>
@@ -107,10 +108,10 @@ const char *const *signer_default_headers(void);
 const char *const *signer_default_oversign(void);
 
 /*
- * signer_open - set up libopendkim.  sign and oversign are NULL-terminated
- * field-name lists (NULL: the defaults); names are letters, digits, '-'
- * and '_'.  From is always signed.  Fails if a name is invalid or the
- * lists are too long for libopendkim.
+ * signer_open - set up signing and libopendkim.  sign and oversign are
+ * NULL-terminated field-name lists (NULL: the defaults); names are
+ * letters, digits, '-' and '_'.  From is always signed.  Fails if a name
+ * is invalid or an oversigned name is not signed.
  */
 struct signer *signer_open(const char *const *sign, const char *const *oversign,
                            char *why, size_t whylen);
@@ -125,8 +126,9 @@ struct signer *signer_open_config(const struct config *cfg, char *why,
                                   size_t whylen);
 
 /*
- * signer_ed25519_leaks - does the libopendkim in use leak memory with
- * every Ed25519 signature (see MODEL)?  1 for releases up to 2.11.0.
+ * signer_ed25519_leaks - does signing with Ed25519 leak memory?  It did
+ * while libopendkim signed (up to 2.11.0 it never frees an Ed25519
+ * signature's key state, upstream PR #321); 0 since relaygate signs.
  */
 int signer_ed25519_leaks(void);
 
@@ -135,7 +137,8 @@ void signer_close(struct signer *s);
 
 /*
  * signer_begin - start signing one message with key, as d=domain,
- * s=selector.  domain and selector must be ASCII DNS names (A-labels).
+ * s=selector, t= now.  domain and selector must be ASCII DNS names
+ * (A-labels).
  */
 struct signer_msg *signer_begin(struct signer *s, const struct keys_key *key,
                                 const char *selector, const char *domain,

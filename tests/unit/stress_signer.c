@@ -1,11 +1,11 @@
 /*
- * stress_signer - threads sign concurrently on one struct signer (one
- * DKIM_LIB), as libmilter's worker threads do, with an RSA and an Ed25519
- * key shared read-only, while other threads compare published keys with
- * the same key objects.  Built against the ThreadSanitizer flavour of the
- * core: a data race in our code fails the test.  Every thread's last
- * signatures are then verified by python3-dkim (tests/unit/dkim_verify.py,
- * found through RELAYGATE_SOURCE_DIR).
+ * stress_signer - threads sign concurrently on one struct signer, as
+ * libmilter's worker threads do, with an RSA and an Ed25519 key shared
+ * read-only (one parsed EVP_PKEY each, signing every message), while
+ * other threads compare published keys with the same key objects.  Built
+ * against the ThreadSanitizer flavour of the core: a data race in our code
+ * fails the test.  Every thread's last signatures are then verified by
+ * python3-dkim (tests/unit/dkim_verify.py, found through RELAYGATE_SOURCE_DIR).
  */
 
 #include <pthread.h>

@@ -19,6 +19,9 @@
 
 #include <cmocka.h>
 
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
 #include "dkim_record.h"
 #include "keys.h"
 
@@ -352,6 +355,60 @@ test_openssl_keys(void **state)
 	}
 }
 
+/* pkey_public - the published half of key as an EVP_PKEY */
+static EVP_PKEY *
+pkey_public(const struct keys_key *key)
+{
+	size_t len;
+	const unsigned char *p = keys_public(key, &len);
+
+	if (keys_alg(key) == KEYS_ALG_ED25519)
+		return EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, p,
+		                                   len);
+	return d2i_PUBKEY(NULL, &p, (long) len);
+}
+
+/* keys_pkey is the private key: it signs what the public half verifies. */
+static void
+test_pkey_signs(void **state)
+{
+	static const char *const gen[] = {"-algorithm RSA -pkeyopt "
+	                                  "rsa_keygen_bits:2048",
+	                                  "-algorithm ED25519"};
+	static const unsigned char msg[] = "sign me";
+
+	(void) state;
+	for (size_t i = 0; i < 2; i++) {
+		struct keys_key *key = load_ok(
+		    genkey(i ? "pk-ed.pem" : "pk-rsa.pem", gen[i]), getuid());
+		EVP_PKEY *pub = pkey_public(key);
+		EVP_MD_CTX *c = EVP_MD_CTX_new();
+		const char *md = i ? NULL : "SHA256";
+		unsigned char sig[512];
+		size_t siglen = sizeof(sig);
+
+		assert_non_null(pub);
+		assert_ptr_equal(keys_pkey(key), keys_pkey(key));
+		assert_int_equal(EVP_PKEY_get_base_id(keys_pkey(key)),
+		                 i ? EVP_PKEY_ED25519 : EVP_PKEY_RSA);
+		assert_int_equal(EVP_PKEY_eq(keys_pkey(key), pub), 1);
+		assert_int_equal(EVP_DigestSignInit_ex(c, NULL, md, NULL, NULL,
+		                                       keys_pkey(key), NULL),
+		                 1);
+		assert_int_equal(
+		    EVP_DigestSign(c, sig, &siglen, msg, sizeof(msg)), 1);
+		EVP_MD_CTX_reset(c);
+		assert_int_equal(
+		    EVP_DigestVerifyInit_ex(c, NULL, md, NULL, NULL, pub, NULL),
+		    1);
+		assert_int_equal(
+		    EVP_DigestVerify(c, sig, siglen, msg, sizeof(msg)), 1);
+		EVP_MD_CTX_free(c);
+		EVP_PKEY_free(pub);
+		keys_free(key);
+	}
+}
+
 /* The fingerprint is a function of the key, not of the load. */
 static void
 test_fingerprint_stable(void **state)
@@ -647,6 +704,7 @@ main(void)
 	    cmocka_unit_test(test_generate_errors),
 	    cmocka_unit_test(test_generate_owner),
 	    cmocka_unit_test(test_openssl_keys),
+	    cmocka_unit_test(test_pkey_signs),
 	    cmocka_unit_test(test_fingerprint_stable),
 	    cmocka_unit_test(test_unsafe_files),
 	    cmocka_unit_test(test_not_a_key_file),

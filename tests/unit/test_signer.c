@@ -1,10 +1,16 @@
 /*
  * test_signer - sign messages the way the milter feeds them (field by
  * field, body in chunks) with RSA-2048 and Ed25519 keys, then verify
- * every signature with an independent implementation: python3-dkim via
- * tests/unit/dkim_verify.py, the key record given from a file.  Tampered
- * messages must fail that verification.  Also the signature's form (tags,
- * folding, line length), misuse of the API, and libopendkim's traps.
+ * every signature with an independent implementation (python3-dkim via
+ * tests/unit/dkim_verify.py, the key record given from a file) and with
+ * libopendkim (signer's verifying handle), and compare it with the field
+ * libopendkim 2.11 signs for the same message, key and time: the same
+ * bytes, b= included (RSASSA-PKCS1-v1_5 and Ed25519 are deterministic),
+ * so relaygate's own signer (dkimsign) hashes what libopendkim hashed.
+ * Tampered messages must fail verification.  Also the signature's form
+ * (tags, folding, line length), bodies with bare CRs and LFs cut between
+ * chunks (python3-dkim only: libopendkim reads them otherwise, canon.h),
+ * misuse of the API.
  * The verify path: our own signatures verified through signer's verifying
  * handle with keys from a fake lookup: pass, an altered body or header
  * (fail, with the reason), a key lookup that finds nothing, fails for
@@ -25,6 +31,8 @@
 
 #include <cmocka.h>
 
+#include <opendkim/dkim.h>
+
 #include "keys.h"
 #include "signer.h"
 
@@ -33,9 +41,10 @@
 #define NKEYS 2
 
 /*
- * libopendkim 2.11.0 never frees an Ed25519 signature's key state (see
- * signer.h, upstream PR #321).  Suppress exactly that for LeakSanitizer;
- * slow unwinding lets the stack through libcrypto name the function.
+ * libopendkim 2.11.0 never frees an Ed25519 signature's key state
+ * (upstream PR #321): odk_sign(), the reference signature made with it,
+ * leaks so.  Suppress exactly that for LeakSanitizer; slow unwinding lets
+ * the stack through libcrypto name the function.
  */
 const char *__lsan_default_suppressions(void);
 const char *__asan_default_options(void);
@@ -310,9 +319,124 @@ check_form(const char *value, const struct keys_key *key)
 	                 strlen(":from:reply-to:subject:to:cc"));
 }
 
+/* listed - is name in the NULL-terminated list (any case)? */
+static int
+listed(const char *const *list, const char *name)
+{
+	for (size_t i = 0; list[i] != NULL; i++)
+		if (strcasecmp(list[i], name) == 0)
+			return 1;
+	return 0;
+}
+
+/* odk_header - one listed field into libopendkim as signer fed it */
+static void
+odk_header(DKIM *d, const char *name, const char *value)
+{
+	size_t n = 0;
+	char *buf = malloc(strlen(name) + 2 * strlen(value) + 4);
+
+	n = (size_t) sprintf(buf, "%s:%s", name,
+	                     value[0] == ' ' || value[0] == '\t' ? "" : " ");
+	for (const char *p = value; *p != '\0'; p++) {
+		if (*p == '\n' && (p == value || p[-1] != '\r'))
+			buf[n++] = '\r';
+		buf[n++] = *p;
+	}
+	assert_int_equal(dkim_header(d, (u_char *) buf, n), DKIM_STAT_OK);
+	free(buf);
+}
+
+/*
+ * odk_sign - the DKIM-Signature value libopendkim 2.11 makes of m with
+ * key at time t, set up as relaygate's signer set it up when it signed
+ * with libopendkim (default lists, relaxed/relaxed, margin 75), CRs
+ * removed.  Fresh memory.
+ */
+static char *
+odk_sign(const struct keys_key *key, const struct msg *m, uint64_t t)
+{
+	const char *const *sign = signer_default_headers();
+	const char *const *over = signer_default_oversign();
+	DKIM_LIB *lib = dkim_init(NULL, NULL);
+	DKIM_STAT st = DKIM_STAT_OK;
+	u_char *hdr = NULL;
+	size_t len = 0, n = 0;
+	char *out;
+	DKIM *d;
+
+	assert_non_null(lib);
+	assert_int_equal(dkim_options(lib, DKIM_OP_SETOPT, DKIM_OPTS_FIXEDTIME,
+	                              &t, sizeof(t)),
+	                 DKIM_STAT_OK);
+	assert_int_equal(dkim_options(lib, DKIM_OP_SETOPT, DKIM_OPTS_SIGNHDRS,
+	                              (void *) sign, sizeof(char **)),
+	                 DKIM_STAT_OK);
+	assert_int_equal(dkim_options(lib, DKIM_OP_SETOPT,
+	                              DKIM_OPTS_OVERSIGNHDRS, (void *) over,
+	                              sizeof(char **)),
+	                 DKIM_STAT_OK);
+	d = dkim_sign(lib, (const u_char *) "test", NULL,
+	              (dkim_sigkey_t) keys_pem(key), (const u_char *) SELECTOR,
+	              (const u_char *) DOMAIN, DKIM_CANON_RELAXED,
+	              DKIM_CANON_RELAXED,
+	              keys_alg(key) == KEYS_ALG_RSA ? DKIM_SIGN_RSASHA256
+	                                            : DKIM_SIGN_ED25519SHA256,
+	              -1, &st);
+	assert_non_null(d);
+	for (size_t i = 0; i < m->n; i++)
+		if (listed(sign, m->names[i]))
+			odk_header(d, m->names[i], m->values[i]);
+	assert_int_equal(dkim_eoh(d), DKIM_STAT_OK);
+	if (m->body_len > 0) {
+		const char *end = m->body[m->body_len - 1] == '\r'   ? "\n"
+		                  : m->body[m->body_len - 1] != '\n' ? "\r\n"
+		                                                     : "";
+
+		assert_int_equal(dkim_body(d, (u_char *) m->body, m->body_len),
+		                 DKIM_STAT_OK);
+		if (end[0] != '\0')
+			assert_int_equal(
+			    dkim_body(d, (u_char *) end, strlen(end)),
+			    DKIM_STAT_OK);
+	}
+	assert_int_equal(dkim_eom(d, NULL), DKIM_STAT_OK);
+	assert_int_equal(dkim_getsighdr_d(d, 16, &hdr, &len), DKIM_STAT_OK);
+	out = malloc(len + 1);
+	for (size_t i = 0; i < len; i++)
+		if (hdr[i] != '\r')
+			out[n++] = (char) hdr[i];
+	out[n] = '\0';
+	dkim_free(d);
+	dkim_close(lib);
+	return out;
+}
+
+/* same_as_odk - value is what libopendkim signs at value's t= */
+static void
+same_as_odk(const char *value, const struct keys_key *key, const struct msg *m)
+{
+	char t[64], *odk;
+
+	assert_non_null(tag_value(value, "t", t, sizeof(t)));
+	odk = odk_sign(key, m, strtoull(t, NULL, 10));
+	if (strcmp(value, odk) != 0)
+		fail_msg("%s: ours and libopendkim's differ:\n%s\n%s",
+		         keys_alg_name(keys_alg(key)), value, odk);
+	free(odk);
+}
+
+struct lookup_fake;
+static int verify_own(const char *const *sigs, size_t nsigs,
+                      const struct msg *m, struct lookup_fake *f,
+                      struct signer_verdict *out);
+static void odk_verifies(const char *value, const struct keys_key *key,
+                         const struct msg *m);
+
 /*
  * sign_and_verify - sign text with each key (body in the given chunks),
- * check the form, verify with python3-dkim; returns nothing, fails.
+ * check the form, verify with python3-dkim and libopendkim, compare with
+ * libopendkim's own signature; returns nothing, fails.
  */
 static void
 sign_and_verify(const char *text, size_t len, const size_t *chunks)
@@ -332,6 +456,8 @@ sign_and_verify(const char *text, size_t len, const size_t *chunks)
 		if (verify(full, flen, keys_record(test_keys[k])) != 0)
 			fail_msg("%s signature does not verify:\n%s",
 			         keys_alg_name(keys_alg(test_keys[k])), full);
+		odk_verifies(value, test_keys[k], &m);
+		same_as_odk(value, test_keys[k], &m);
 		free(full);
 		free(value);
 	}
@@ -447,6 +573,42 @@ test_8bit(void **state)
 
 	(void) state;
 	sign_and_verify(text, sizeof(text) - 1, NULL);
+}
+
+/*
+ * Bare CRs (text) and bare LFs (line ends) in the body, a CR and its LF
+ * in different chunks, spaces before a chunk's end: python3-dkim agrees.
+ */
+static void
+test_bare_cr_lf(void **state)
+{
+	static const char head[] = "From: a@example.nl\nSubject: bare\n";
+	static const char body[] = "bare CR\rinside, CR then space\r x\r\n"
+	                           "bare LF\nends a line \t\n\r\n"
+	                           "CRLF cut here\r\nspaces cut   \t \r\n"
+	                           "\r\r\n\n\r\n\r\nlast\r\n\r\n\n";
+	static const size_t cuts[] = {7, 1, 8, 2, 13, 1, 3, 0};
+	struct msg m;
+
+	(void) state;
+	msg_parse(head, strlen(head), &m);
+	free(m.body);
+	m.body = strdup(body);
+	m.body_len = strlen(body);
+	for (int k = 0; k < NKEYS; k++) {
+		char why[256] = "", *value = NULL, *full;
+		size_t flen;
+
+		if (sign(test_keys[k], &m, cuts, &value, why, sizeof(why)) < 0)
+			fail_msg("sign: %s", why);
+		full = signed_message(value, &m, &flen);
+		if (verify(full, flen, keys_record(test_keys[k])) != 0)
+			fail_msg("%s signature does not verify:\n%s",
+			         keys_alg_name(keys_alg(test_keys[k])), full);
+		free(full);
+		free(value);
+	}
+	msg_free(&m);
 }
 
 /* Hundreds of fields, signed and unsigned, several of the same name. */
@@ -598,8 +760,7 @@ test_no_from(void **state)
 	assert_int_equal(sign(test_keys[0], &m, NULL, &value, why, sizeof(why)),
 	                 -1);
 	assert_null(value);
-	assert_non_null(strstr(why, "dkim_eoh"));
-	assert_non_null(strcasestr(why, "from"));
+	assert_non_null(strstr(why, "no From header field"));
 	msg_free(&m);
 }
 
@@ -714,7 +875,7 @@ test_bad_names(void **state)
 	}
 }
 
-/* signer_open checks its lists. */
+/* signer_open checks its lists; long ones are fine (no libopendkim). */
 static void
 test_open_lists(void **state)
 {
@@ -744,8 +905,9 @@ test_open_lists(void **state)
 		long_list[i] = names[i];
 	}
 	long_list[199] = NULL;
-	assert_null(signer_open(long_list, none, why, sizeof(why)));
-	assert_non_null(strstr(why, "refuses the list"));
+	s = signer_open(long_list, none, why, sizeof(why));
+	assert_non_null(s);
+	signer_close(s);
 	signer_close(NULL);
 }
 
@@ -833,6 +995,23 @@ verify_own(const char *const *sigs, size_t nsigs, const struct msg *m,
 		print_error("signer_verify_end: %s\n", why);
 	signer_free(vm);
 	return rc;
+}
+
+/* odk_verifies - libopendkim (signer's verifying handle) passes value */
+static void
+odk_verifies(const char *value, const struct keys_key *key, const struct msg *m)
+{
+	struct lookup_fake f = {.selector = {SELECTOR},
+	                        .status = {SIGNER_KEY_FOUND},
+	                        .record = {keys_record(key)}};
+	struct signer_verdict v;
+
+	assert_int_equal(verify_own(&value, 1, m, &f, &v), 0);
+	assert_int_equal(v.n, 1);
+	if (v.sig[0].result != SIGNER_PASS)
+		fail_msg("libopendkim: %s signature: %s (%s)",
+		         keys_alg_name(keys_alg(key)),
+		         signer_result_name(v.sig[0].result), v.sig[0].reason);
 }
 
 /* Our own signatures verify, with either key; the identity is reported. */
@@ -1104,6 +1283,7 @@ main(void)
 	    cmocka_unit_test(test_chunked_body),
 	    cmocka_unit_test(test_folded_headers),
 	    cmocka_unit_test(test_8bit),
+	    cmocka_unit_test(test_bare_cr_lf),
 	    cmocka_unit_test(test_many_headers),
 	    cmocka_unit_test(test_duplicate_from),
 	    cmocka_unit_test(test_odd_values),
