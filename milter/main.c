@@ -340,26 +340,6 @@ main_judge_release(struct judge_env *je, void *arg)
 }
 
 /*
- * main_ed25519_warn - libopendkim up to 2.11.0 leaks with every Ed25519
- * signature (signer.h): say so at start when a selector has such a key.
- */
-static void
-main_ed25519_warn(const struct runtime *rt)
-{
-	for (size_t i = 0; i < rt->cfg->dkim_nselectors; i++) {
-		if (rt->keys[i] == NULL ||
-		    keys_alg(rt->keys[i]) != KEYS_ALG_ED25519 ||
-		    !signer_ed25519_leaks())
-			continue;
-		log_event(LOG_LEVEL_WARNING, "ed25519_leak", "selector",
-		          rt->cfg->dkim_selectors[i].name, "note",
-		          "this libopendkim keeps about 550 bytes per Ed25519 "
-		          "signature until relaygate restarts",
-		          (const char *) NULL);
-	}
-}
-
-/*
  * main_open - the resolver, the SPF evaluator, the signer and the judge,
  * and the first provider-side check; any failure is fatal.
  */
@@ -374,7 +354,6 @@ main_open(struct main_env *env, struct runtime *rt)
 	    (env->signer = signer_open_config(rt->cfg, why, sizeof(why))) ==
 	        NULL)
 		fatal("%s", why);
-	main_ed25519_warn(rt);
 	dns_set_metrics(env->dns, env->metrics);
 	env->judge = judge_open(env->dns, env->spf, env->cache);
 	judge_set_env(env->judge, main_judge_acquire, main_judge_release, NULL);

@@ -306,13 +306,6 @@ signer_open_config(const struct config *cfg, char *why, size_t whylen)
 	return s;
 }
 
-/* signer_ed25519_leaks - signing no longer goes through libopendkim */
-int
-signer_ed25519_leaks(void)
-{
-	return 0;
-}
-
 /* signer_close - release the library */
 void
 signer_close(struct signer *s)

@@ -125,13 +125,6 @@ struct signer *signer_open(const char *const *sign, const char *const *oversign,
 struct signer *signer_open_config(const struct config *cfg, char *why,
                                   size_t whylen);
 
-/*
- * signer_ed25519_leaks - does signing with Ed25519 leak memory?  It did
- * while libopendkim signed (up to 2.11.0 it never frees an Ed25519
- * signature's key state, upstream PR #321); 0 since relaygate signs.
- */
-int signer_ed25519_leaks(void);
-
 /* signer_close - release the library; no message may be in progress */
 void signer_close(struct signer *s);
 
