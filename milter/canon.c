@@ -146,15 +146,29 @@ canon_eol(struct canon_body *b)
 	}
 }
 
-/* canon_plain - how many plain text bytes start at p */
+/*
+ * canon_plain - how many bytes from p on are already canonical, given
+ * that p[0] is text: text, and between text a single space or a CRLF (the
+ * line before has text, the one after too).  Ordinary prose goes through
+ * in long runs instead of a word at a time; the run ends on text, so the
+ * stream's state after it is "in a line with text".
+ */
 static size_t
 canon_plain(const unsigned char *p, size_t len)
 {
 	size_t i = 0;
 
-	while (i < len && !canon_special[p[i]])
-		i++;
-	return i;
+	for (;;) {
+		while (i < len && !canon_special[p[i]])
+			i++;
+		if (i + 1 < len && p[i] == ' ' && !canon_special[p[i + 1]])
+			i += 2;
+		else if (i + 2 < len && p[i] == '\r' && p[i + 1] == '\n' &&
+		         !canon_special[p[i + 2]])
+			i += 3;
+		else
+			return i;
+	}
 }
 
 /* canon_body_update - one chunk through the state machine */
