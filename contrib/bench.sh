@@ -5,6 +5,7 @@
 #   sudo contrib/bench.sh            build (Release), run, print the table
 #   BENCH_RUNS=5 contrib/bench.sh    more runs per figure (default 3)
 #   BENCH_BUILD=0 ...                use RELAYGATE_BIN / MILTLOAD_BIN as given
+#   BENCH_SECTIONS="milter" ...      only these of: memory milter cold postfix
 #
 # Everything runs on loopback inside the test world's private namespaces
 # (tests/world/world.sh): DNS (nsd, unbound), a delaying DNS front
@@ -45,9 +46,10 @@ BENCH_REPO=$(cd "$BENCH_DIR/../.." && pwd)
 : "${BENCH_DELAY_MS:=50}"      # cold checks: delay per DNS query
 : "${BENCH_HOLD:=500}"         # memory: sessions held open
 : "${BENCH_BUILD:=1}"
+: "${BENCH_SECTIONS:=memory milter cold postfix}" # a developer's subset
 : "${BENCH_OUT:=$BENCH_REPO/build/release/bench-results.txt}"
 export BENCH_RUNS BENCH_MSGS BENCH_CONNS BENCH_SMTP_MSGS BENCH_SMTP_OPTS \
-	BENCH_SMTP_SESSIONS BENCH_DELAY_MS BENCH_HOLD BENCH_OUT
+	BENCH_SMTP_SESSIONS BENCH_DELAY_MS BENCH_HOLD BENCH_OUT BENCH_SECTIONS
 
 # bench_build - Release build of relaygate and miltload (host stage only).
 bench_build() {
@@ -674,13 +676,21 @@ print_table() {
 }
 
 BENCH_LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
+# section NAME - is NAME among BENCH_SECTIONS?
+section() {
+	[[ " $BENCH_SECTIONS " == *" $1 "* ]]
+}
+
 bench_world
 sign_check "$RG_SOCK" rsa
-bench_memory
-bench_milter_only
-bench_cold
-bench_postfix_unix
-bench_postfix_inet
+touch "$W/tmp/hits"
+if section memory; then bench_memory; fi
+if section milter; then bench_milter_only; fi
+if section cold; then bench_cold; fi
+if section postfix; then
+	bench_postfix_unix
+	bench_postfix_inet
+fi
 bench_stop
 mkdir -p "$(dirname "$BENCH_OUT")"
 print_table | tee "$BENCH_OUT"
