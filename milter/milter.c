@@ -24,11 +24,13 @@
 #include "milter.h"
 #include "runtime.h"
 #include "sockspec.h"
+#include "tcptune.h"
 #include "util.h"
 
 /* One SMTP session (milter connection). */
 struct milter_session {
 	struct runtime *rt; /* acquired at connect, released at close */
+	int tcp_fd;         /* the MTA's TCP connection, or -1 (tcptune.h) */
 	char client_addr[INET6_ADDRSTRLEN];
 	struct message *msg; /* between MAIL FROM and end or abort */
 };
@@ -40,6 +42,12 @@ static int milter_refusing;         /* atomic: stopping, no new sessions */
 static struct sockspec milter_spec; /* what milter_listen() opened */
 static struct judge *milter_judge;  /* milter_setup(), before serving */
 static struct signer *milter_signer;
+static unsigned long milter_nr; /* atomic: SMFIP_NR_* negotiated */
+static int milter_fd_warned;    /* atomic: no session socket found */
+
+/* The steps we may leave unanswered. */
+#define MILTER_NR_STEPS                                                        \
+	(SMFIP_NR_RCPT | SMFIP_NR_DATA | SMFIP_NR_HDR | SMFIP_NR_BODY)
 
 /* Macros we ask the MTA for (libmilter wants writable strings). */
 static char milter_name[] = "relaygate";
@@ -66,8 +74,14 @@ milter_message_end(struct milter_session *s)
 }
 
 /*
- * milter_negotiate - take the actions we need and skip the protocol steps
- * we never look at.  We continue with whatever the MTA offers: refusing
+ * milter_negotiate - take the actions we need, skip the protocol steps we
+ * never look at, and answer none of the steps that cannot refuse (header
+ * fields, body chunks; over TCP also RCPT TO and DATA): the MTA streams
+ * them without waiting for us, two context switches fewer each.  Over TCP
+ * we take RCPT TO and DATA only to acknowledge their macros at once
+ * (milter_quickack).  libmilter offers the no-reply steps even to an MTA
+ * that lacks them and answers for us there, so milter_nr is the same for
+ * every session.  We continue with whatever the MTA offers: refusing
  * would make the MTA skip relaygate, and mail would pass unchecked.
  */
 static sfsistat
@@ -76,16 +90,22 @@ milter_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
                  unsigned long *pf1, unsigned long *pf2, unsigned long *pf3)
 {
 	unsigned long want = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_SETSYMLIST;
-	unsigned long skip = SMFIP_NORCPT | SMFIP_NOUNKNOWN | SMFIP_NODATA;
+	unsigned long skip =
+	    SMFIP_NOHELO | SMFIP_NOUNKNOWN | SMFIP_NR_HDR | SMFIP_NR_BODY;
 
 	(void) f2;
 	(void) f3;
+	if (milter_spec.kind == SOCKSPEC_UNIX)
+		skip |= SMFIP_NORCPT | SMFIP_NODATA;
+	else
+		skip |= SMFIP_NR_RCPT | SMFIP_NR_DATA;
 	if ((f0 & want) != want)
 		log_warning("the MTA does not offer all milter actions "
 		            "relaygate uses (offered 0x%lx, wanted 0x%lx)",
 		            f0, want);
 	*pf0 = f0 & want;
 	*pf1 = f1 & skip;
+	__atomic_store_n(&milter_nr, *pf1 & MILTER_NR_STEPS, __ATOMIC_RELAXED);
 	*pf2 = 0;
 	*pf3 = 0;
 	if (f0 & SMFIF_SETSYMLIST) {
@@ -114,6 +134,16 @@ milter_addr_text(const struct sockaddr *sa, char *buf, size_t size)
 }
 
 /*
+ * milter_quickack - acknowledge what the MTA sent, now, at a step we do not
+ * answer (tcptune.h: its next small write waits for this ACK).
+ */
+static void
+milter_quickack(const struct milter_session *s)
+{
+	tcptune_quickack(s->tcp_fd);
+}
+
+/*
  * milter_connect - a new session with the current configuration, unless
  * relaygate is stopping: then the MTA defers this session's mail.
  */
@@ -127,6 +157,14 @@ milter_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
 		return SMFIS_TEMPFAIL;
 	s = xcalloc(1, sizeof(*s));
 	s->rt = runtime_acquire();
+	s->tcp_fd = milter_spec.kind == SOCKSPEC_UNIX
+	                ? -1
+	                : tcptune_session_fd(ctx, milter_spec.port);
+	if (s->tcp_fd < 0 && milter_spec.kind != SOCKSPEC_UNIX &&
+	    !__atomic_exchange_n(&milter_fd_warned, 1, __ATOMIC_RELAXED))
+		log_warning("cannot find the socket of a milter session in "
+		            "libmilter's context; acknowledgements are not "
+		            "sped up (TCP_QUICKACK)");
 	milter_addr_text(hostaddr, s->client_addr, sizeof(s->client_addr));
 	smfi_setpriv(ctx, s);
 	__atomic_add_fetch(&milter_nsessions, 1, __ATOMIC_RELAXED);
@@ -189,16 +227,52 @@ milter_envfrom(SMFICTX *ctx, char **argv)
 	return milter_reply(ctx, step, &reply);
 }
 
+/* milter_noreply - the status of a step that may go unanswered */
+static sfsistat
+milter_noreply(unsigned long step)
+{
+	return __atomic_load_n(&milter_nr, __ATOMIC_RELAXED) & step
+	           ? SMFIS_NOREPLY
+	           : SMFIS_CONTINUE;
+}
+
+/*
+ * milter_envrcpt, milter_data - over TCP only: acknowledge the macros and
+ * the command at once (milter_quickack).
+ */
+static sfsistat
+milter_envrcpt(SMFICTX *ctx, char **argv)
+{
+	struct milter_session *s = milter_session_get(ctx);
+
+	(void) argv;
+	if (s != NULL)
+		milter_quickack(s);
+	return milter_noreply(SMFIP_NR_RCPT);
+}
+
+static sfsistat
+milter_data(SMFICTX *ctx)
+{
+	struct milter_session *s = milter_session_get(ctx);
+
+	if (s != NULL)
+		milter_quickack(s);
+	return milter_noreply(SMFIP_NR_DATA);
+}
+
 /* milter_header - one header field */
 static sfsistat
 milter_header(SMFICTX *ctx, char *name, char *value)
 {
 	struct milter_session *s = milter_session_get(ctx);
 
-	if (s == NULL || s->msg == NULL)
-		return SMFIS_CONTINUE;
-	message_header(s->msg, name, value);
-	return SMFIS_CONTINUE;
+	if (s == NULL)
+		return milter_noreply(SMFIP_NR_HDR);
+	if (s->msg != NULL)
+		message_header(s->msg, name, value);
+	milter_quickack(s);
+	return milter_noreply(SMFIP_NR_HDR);
 }
 
 /* milter_eoh - the decision: refuse now, or go on to the body */
@@ -225,9 +299,12 @@ milter_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
 {
 	struct milter_session *s = milter_session_get(ctx);
 
-	if (s != NULL && s->msg != NULL && message_wants_body(s->msg))
+	if (s == NULL)
+		return milter_noreply(SMFIP_NR_BODY);
+	if (s->msg != NULL && message_wants_body(s->msg))
 		message_body(s->msg, chunk, len);
-	return SMFIS_CONTINUE;
+	milter_quickack(s);
+	return milter_noreply(SMFIP_NR_BODY);
 }
 
 /*
@@ -293,8 +370,10 @@ milter_abort(SMFICTX *ctx)
 {
 	struct milter_session *s = milter_session_get(ctx);
 
-	if (s != NULL)
+	if (s != NULL) {
 		milter_message_end(s);
+		milter_quickack(s);
+	}
 	return SMFIS_CONTINUE;
 }
 
@@ -320,6 +399,8 @@ static struct smfiDesc milter_desc = {
     .xxfi_flags = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_SETSYMLIST,
     .xxfi_connect = milter_connect,
     .xxfi_envfrom = milter_envfrom,
+    .xxfi_envrcpt = milter_envrcpt,
+    .xxfi_data = milter_data,
     .xxfi_header = milter_header,
     .xxfi_eoh = milter_eoh,
     .xxfi_body = milter_body,
@@ -439,8 +520,14 @@ milter_listen(const struct config *cfg, char *why, size_t whylen)
 		                cfg->socket, errno ? ": " : "",
 		                errno ? strerror(errno) : "");
 	milter_spec = spec;
-	if (spec.kind != SOCKSPEC_UNIX)
+	if (spec.kind != SOCKSPEC_UNIX) {
+		if (tcptune_listener(spec.port) < 0)
+			log_warning("could not set TCP_NODELAY on the milter "
+			            "socket (port %d): replies may wait for "
+			            "delayed ACKs",
+			            spec.port);
 		return 0;
+	}
 	return milter_unix_perms(cfg, spec.path, why, whylen);
 }
 
