@@ -4,7 +4,8 @@
 #
 #   sudo contrib/bench.sh            build (Release), run, print the table
 #   BENCH_RUNS=5 contrib/bench.sh    more runs per figure (default 3)
-#   BENCH_BUILD=0 ...                use RELAYGATE_BIN / MILTLOAD_BIN as given
+#   BENCH_BUILD=0 ...                use RELAYGATE_BIN / MILTLOAD_BIN /
+#                                    NULLMILTER_BIN as given
 #   BENCH_SECTIONS="milter" ...      only these of: memory milter cold postfix
 #
 # Everything runs on loopback inside the test world's private namespaces
@@ -59,11 +60,12 @@ bench_build() {
 		-DRELAYGATE_TESTS=OFF -DRELAYGATE_WERROR=OFF \
 		>"$BENCH_REPO/build/release.cmake.log" 2>&1 ||
 		{ tail -n 20 "$BENCH_REPO/build/release.cmake.log"; exit 1; }
-	cmake --build "$b" --target relaygate miltload -j "$(nproc)" \
+	cmake --build "$b" --target relaygate miltload nullmilter -j "$(nproc)" \
 		>"$b/bench-build.log" 2>&1 ||
 		{ tail -n 30 "$b/bench-build.log"; exit 1; }
 	export RELAYGATE_BIN=$b/milter/relaygate
 	export MILTLOAD_BIN=$b/contrib/miltload/miltload
+	export NULLMILTER_BIN=$b/contrib/nullmilter/nullmilter
 }
 
 if [[ -z ${WORLD_STAGE:-} && $BENCH_BUILD == 1 ]]; then
@@ -80,6 +82,7 @@ world_enter "$@"
 # ---------------------------------------------------------------------------
 
 ML=${MILTLOAD_BIN:?MILTLOAD_BIN}
+NM=${NULLMILTER_BIN:?NULLMILTER_BIN}
 RG_SOCK=unix:$W/run/relaygate.sock
 RES=$W/tmp/results # "key median min max" lines
 CMDS=$W/tmp/commands
@@ -206,7 +209,8 @@ odk_keys() {
 
 # odk_ready - every opendkim socket listens
 odk_ready() {
-	[[ -S $W/run/odk-rsa.sock && -S $W/run/odk-ed.sock ]] &&
+	[[ -S $W/run/odk-rsa.sock && -S $W/run/odk-ed.sock &&
+		-S $W/run/null.sock ]] &&
 		_world_listening t 127.0.0.1 8892
 }
 
@@ -226,9 +230,11 @@ bench_world() {
 		"local:$W/run/odk-ed.sock"
 	odk_start odk-inet prezent-a prezent-a.rsa.pem rsa-sha256 \
 		"inet:8892@127.0.0.1"
+	_world_spawn nullmilter "$NM" "unix:$W/run/null.sock"
 	world_wait "$WORLD_WAIT" odk_ready ||
 		world_fail "opendkim did not start: $(tail -n 5 "$W"/log/odk-*.log)"
 	note_cmd "opendkim -f -x CONF   (contrib/bench/opendkim.conf.in)"
+	note_cmd "nullmilter unix:SOCKET  (contrib/nullmilter: the floor)"
 	note_cmd "relaygate -f -c CONF  (contrib/bench/relaygate-bench.conf)"
 }
 
@@ -250,7 +256,9 @@ sign_check() {
 }
 
 # ml_run SOCKET PID BODY [CONNS] - one miltload run of BENCH_MSGS
-# messages over CONNS (BENCH_CONNS) sessions; "rate cpu_ms p50 p99"
+# messages over CONNS (BENCH_CONNS) sessions; "rate cpu_ms p50 p99".
+# Every message must come back signed, or with ML_SIGNED=0 at least
+# answered.
 ml_run() {
 	local c0 c1 line n conns=${4:-$BENCH_CONNS}
 	c0=$(cpu_ticks "$2")
@@ -259,7 +267,9 @@ ml_run() {
 		world_fail "miltload failed: $line"
 	c1=$(cpu_ticks "$2")
 	n=$(kv ok "$line")
-	[[ $(kv signed "$line") == "$n" ]] ||
+	[[ $n == $((BENCH_MSGS / conns * conns)) ]] ||
+		world_fail "not every message was answered: $line"
+	[[ ${ML_SIGNED:-1} == 0 || $(kv signed "$line") == "$n" ]] ||
 		world_fail "not every message was signed: $line"
 	echo "$(kv rate "$line") $(awk -v t=$((c1 - c0)) -v hz="$HZ" -v n="$n" \
 		'BEGIN { printf "%.4f", t * 1000 / hz / n }') $(kv p50_ms "$line") \
@@ -334,6 +344,11 @@ bench_milter_only() {
 		milter_series "odk.$alg.seq" "unix:$W/run/$odk.sock" \
 			"$(_world_pid "$odk")" 4k 1
 	done
+	# The floor: libmilter and one inserted field, no work.
+	for size in 4k 64k; do
+		ML_SIGNED=0 milter_series "null.$size" "unix:$W/run/null.sock" \
+			"$(_world_pid nullmilter)" "$size"
+	done
 	rg_select prezent-a
 	tail -n +$((l0 + 1)) "$W/log/relaygate.log" | grep 'event=message ' |
 		awk '/ cache=hit / { h++ } END { print "hits", h + 0, NR }' \
@@ -374,7 +389,8 @@ smtp_run() {
 		c * 1000 / hz / n }'
 }
 
-# smtp_series NAME MILTERS PID - BENCH_RUNS runs with smtpd_milters set.
+# smtp_series NAME MILTERS PID [MIN_CPU] - BENCH_RUNS runs with
+# smtpd_milters set; the milter must spend MIN_CPU ms (0.2) per message.
 smtp_series() {
 	local i r out rates=() cpus=()
 	# A restart, not a reload: after a reload an old smtpd may still take
@@ -388,7 +404,8 @@ smtp_series() {
 	for ((i = 0; i < BENCH_RUNS; i++)); do
 		out=$(smtp_run "$3")
 		read -r -a r <<<"$out"
-		[[ -z $3 ]] || awk -v c="${r[1]}" 'BEGIN { exit !(c > 0.2) }' ||
+		[[ -z $3 ]] || awk -v c="${r[1]}" -v m="${4:-0.2}" \
+			'BEGIN { exit !(c > m) }' ||
 			world_fail "postfix $1: the milter used ${r[1]} ms CPU per" \
 				"message: did the messages pass it?"
 		rates+=("${r[0]}") cpus+=("${r[1]}")
@@ -405,6 +422,7 @@ bench_postfix_unix() {
 	WORLD_RELAY_MILTERS="" world_postfix_start relay
 	world_postfix_stop relay
 	smtp_series none "" ""
+	smtp_series null-unix "unix:$W/run/null.sock" "$(_world_pid nullmilter)" 0.01
 	smtp_series odk-unix "unix:$W/run/odk-rsa.sock" "$(_world_pid odk-rsa)"
 	smtp_series rg-unix "$RG_SOCK" "$RG_PID"
 	smtp_series odk-inet "inet:127.0.0.1:8892" "$(_world_pid odk-inet)"
@@ -545,10 +563,10 @@ bench_memory() {
 bench_stop() {
 	local n
 	world_postfix_stop relay
-	for n in odk-rsa odk-ed odk-inet; do
+	for n in odk-rsa odk-ed odk-inet nullmilter; do
 		kill -TERM "$(_world_pid "$n")" 2>/dev/null || true
 	done
-	for n in odk-rsa odk-ed odk-inet; do
+	for n in odk-rsa odk-ed odk-inet nullmilter; do
 		_world_stop "$n" 10 || true
 	done
 }
@@ -628,6 +646,9 @@ print_table() {
 		"opendkim RSA 4k $(ratio odk.rsa.4k.rate ossl.rsa2048.n);" \
 		"relaygate Ed25519 4k $(ratio rg.ed.4k.rate ossl.ed25519.n)," \
 		"opendkim Ed25519 4k $(ratio odk.ed.4k.rate ossl.ed25519.n)"
+	echo "floor (contrib/nullmilter: libmilter, one inserted field, no work):" \
+		"4k $(fig null.4k.cpu 1 %.3f) ms CPU/msg, $(fig null.4k.rate 1 %.0f) msg/s;" \
+		"64k $(fig null.64k.cpu 1 %.3f) ms, $(fig null.64k.rate 1 %.0f) msg/s"
 	echo "relaygate's verdict cache: $(awk '{ print $2 " of " $3 }' "$W/tmp/hits")" \
 		"milter-only messages were cache hits"
 	echo "latency, MAIL FROM to the decision, 4 KiB (ms):"
@@ -646,14 +667,17 @@ print_table() {
 	echo
 	echo "THROUGH POSTFIX (smtp-source $BENCH_SMTP_OPTS -s $BENCH_SMTP_SESSIONS, 4 KiB, RSA-2048)"
 	printf '%-24s %-22s %8s %-20s\n' milter "msg/s" "x none" "milter CPU ms/msg"
-	for a in none odk-unix rg-unix odk-inet rg-inet; do
+	for a in none null-unix odk-unix rg-unix odk-inet rg-inet; do
 		cpu=-
 		[[ $a == none ]] || cpu=$(fig "smtp.$a.cpu" 1 %.3f)
 		printf '%-24s %-22s %8s %-20s\n' "$a" "$(fig "smtp.$a.rate" 1 %.0f)" \
 			"$(ratio "smtp.$a.rate" smtp.none.rate)" "$cpu"
 	done
 	echo "relaygate / opendkim: unix $(ratio smtp.rg-unix.rate smtp.odk-unix.rate)," \
-		"inet $(ratio smtp.rg-inet.rate smtp.odk-inet.rate)"
+		"inet $(ratio smtp.rg-inet.rate smtp.odk-inet.rate);" \
+		"relaygate / null-unix (the floor: libmilter, one inserted field," \
+		"no work): unix $(ratio smtp.rg-unix.rate smtp.null-unix.rate)," \
+		"inet $(ratio smtp.rg-inet.rate smtp.null-unix.rate)"
 	echo
 	echo "COLD CHECKS (DNS front delaying each query $BENCH_DELAY_MS ms)"
 	echo "one message, uncached domain: $(fig cold.latency 1 %.0f) ms =" \
