@@ -90,21 +90,21 @@ milter_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
                  unsigned long *pf1, unsigned long *pf2, unsigned long *pf3)
 {
 	unsigned long want = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_SETSYMLIST;
-	unsigned long skip =
+	unsigned long steps =
 	    SMFIP_NOHELO | SMFIP_NOUNKNOWN | SMFIP_NR_HDR | SMFIP_NR_BODY;
 
 	(void) f2;
 	(void) f3;
 	if (milter_spec.kind == SOCKSPEC_UNIX)
-		skip |= SMFIP_NORCPT | SMFIP_NODATA;
+		steps |= SMFIP_NORCPT | SMFIP_NODATA;
 	else
-		skip |= SMFIP_NR_RCPT | SMFIP_NR_DATA;
+		steps |= SMFIP_NR_RCPT | SMFIP_NR_DATA;
 	if ((f0 & want) != want)
 		log_warning("the MTA does not offer all milter actions "
 		            "relaygate uses (offered 0x%lx, wanted 0x%lx)",
 		            f0, want);
 	*pf0 = f0 & want;
-	*pf1 = f1 & skip;
+	*pf1 = f1 & steps;
 	__atomic_store_n(&milter_nr, *pf1 & MILTER_NR_STEPS, __ATOMIC_RELAXED);
 	*pf2 = 0;
 	*pf3 = 0;
