@@ -355,6 +355,8 @@ bench_milter_only() {
 		ML_SIGNED=0 milter_series "null.$size" "unix:$W/run/null.sock" \
 			"$(_world_pid nullmilter)" "$size"
 	done
+	ML_SIGNED=0 milter_series null.seq "unix:$W/run/null.sock" \
+		"$(_world_pid nullmilter)" 4k 1
 	rg_select prezent-a
 	tail -n +$((l0 + 1)) "$W/log/relaygate.log" | grep 'event=message ' |
 		awk '/ cache=hit / { h++ } END { print "hits", h + 0, NR }' \
@@ -665,15 +667,17 @@ print_table() {
 	echo "relaygate's verdict cache: $(awk '{ print $2 " of " $3 }' "$W/tmp/hits")" \
 		"milter-only messages were cache hits"
 	echo "latency, MAIL FROM to the decision, 4 KiB (ms):"
-	printf '  %-10s %-34s %-34s\n' "" "relaygate p50 / p99" "opendkim p50 / p99"
+	printf '  %-10s %-38s %-38s\n' "" "relaygate p50 / p99" "opendkim p50 / p99"
 	for a in rsa ed; do
-		printf '  %-10s %-34s %-34s\n' "${a/ed/Ed25519} 1" \
-			"$(fig "rg.$a.seq.p50" 1 %.2f) / $(get "rg.$a.seq.p99")" \
-			"$(fig "odk.$a.seq.p50" 1 %.2f) / $(get "odk.$a.seq.p99")"
-		printf '  %-10s %-34s %-34s\n' "${a/ed/Ed25519} $BENCH_CONNS" \
-			"$(fig "rg.$a.4k.p50" 1 %.2f) / $(get "rg.$a.4k.p99")" \
-			"$(fig "odk.$a.4k.p50" 1 %.2f) / $(get "odk.$a.4k.p99")"
+		printf '  %-10s %-38s %-38s\n' "${a/ed/Ed25519} 1" \
+			"$(fig "rg.$a.seq.p50" 1 %.2f) / $(fig "rg.$a.seq.p99" 1 %.2f)" \
+			"$(fig "odk.$a.seq.p50" 1 %.2f) / $(fig "odk.$a.seq.p99" 1 %.2f)"
+		printf '  %-10s %-38s %-38s\n' "${a/ed/Ed25519} $BENCH_CONNS" \
+			"$(fig "rg.$a.4k.p50" 1 %.2f) / $(fig "rg.$a.4k.p99" 1 %.2f)" \
+			"$(fig "odk.$a.4k.p50" 1 %.2f) / $(fig "odk.$a.4k.p99" 1 %.2f)"
 	done
+	printf '  %-10s %-38s\n' "floor 1" \
+		"$(fig null.seq.p50 1 %.2f) / $(fig null.seq.p99 1 %.2f)   (nullmilter)"
 	echo "  (1: one session, messages one after another; $BENCH_CONNS: $BENCH_CONNS sessions in flight" \
 		"on $n cores; one session: relaygate $(fig rg.rsa.seq.rate 1 %.0f) msg/s," \
 		"opendkim $(fig odk.rsa.seq.rate 1 %.0f) with RSA)"
