@@ -2,9 +2,10 @@
 #define MILTLOAD_MPROTO_H
 
 /*
- * mproto - the milter protocol's wire format, MTA side: encode the
- * commands an MTA sends, split the byte stream into packets and decode the
- * milter's replies.  No I/O.
+ * mproto - the milter protocol's wire format, both sides: encode the
+ * commands an MTA sends and the replies a milter sends, split the byte
+ * stream into packets, decode replies (for miltload, the MTA side) and
+ * commands (for mserve, relaygate's own milter side).  No I/O.
  *
  * MODEL
  *	Every packet is a 4-byte big-endian length, then a one-byte command
@@ -14,8 +15,8 @@
  *	(struct mproto_buf) so that a caller can send macros and command in
  *	one write, as Postfix does.  The constants are the protocol's own
  *	(as libmilter's mfdef.h and Postfix's milter8.c define them); they
- *	are spelled out here so that the load client needs no libmilter, and
- *	the unit test checks them against mfdef.h.
+ *	are spelled out here so that neither side needs libmilter, and the
+ *	unit test checks them against mfdef.h.
  *
  * OWNERSHIP
  *	A struct mproto_buf owns its memory (mproto_buf_free()).  Decoded
@@ -38,9 +39,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define MPROTO_VERSION 6         /* protocol version Postfix 3.x speaks */
-#define MPROTO_CHUNK 65535       /* largest body chunk (MILTER_CHUNK_SIZE) */
-#define MPROTO_MAX_PACKET 262144 /* replies larger than this are refused */
+#define MPROTO_VERSION 6           /* protocol version Postfix 3.x speaks */
+#define MPROTO_CHUNK 65535         /* largest body chunk (MILTER_CHUNK_SIZE) */
+#define MPROTO_MAX_PACKET 262144   /* replies larger than this are refused */
+#define MPROTO_MAX_COMMAND 1048576 /* commands larger than this are refused */
+#define MPROTO_MAX_ARGS 64         /* MAIL/RCPT strings decoded (more: error) */
 
 /* Commands, MTA to milter (SMFIC_*). */
 #define MPROTO_C_ABORT 'A'
@@ -176,6 +179,26 @@ struct mproto_optneg {
 	const char *macros[MPROTO_M_COUNT]; /* override lists, NULL if none */
 };
 
+/*
+ * A decoded MTA command; which fields are set depends on the code.  The
+ * strings point into the packet.
+ */
+struct mproto_command {
+	unsigned char code;
+	uint32_t version, actions, protocol; /* OPTNEG */
+	unsigned char stage;                 /* MACRO: the command it is for */
+	const char *host;                    /* CONNECT: host name */
+	char family;                         /* CONNECT: MPROTO_FAMILY_* */
+	uint16_t port;                       /* CONNECT */
+	const char *addr;                    /* CONNECT: address text, or "" */
+	const char *name;  /* HEADER name; HELO, UNKNOWN text */
+	const char *value; /* HEADER value */
+	const char *argv[MPROTO_MAX_ARGS + 1]; /* MAIL, RCPT; NULL-ended */
+	size_t argc;
+	const unsigned char *data; /* BODY, BODYEOB, MACRO: the bytes */
+	size_t len;
+};
+
 /* mproto_buf_init - an empty buffer */
 void mproto_buf_init(struct mproto_buf *b);
 
@@ -225,6 +248,23 @@ void mproto_put_args(struct mproto_buf *b, unsigned char code,
 void mproto_put_header(struct mproto_buf *b, const char *name,
                        const char *value);
 
+/*
+ * mproto_put_optneg_reply - the milter's SMFIC_OPTNEG: version, actions,
+ * protocol steps, then the macro list of each stage that has one
+ * (macros[stage] != NULL).
+ */
+void mproto_put_optneg_reply(struct mproto_buf *b, uint32_t version,
+                             uint32_t actions, uint32_t protocol,
+                             const char *const macros[MPROTO_M_COUNT]);
+
+/* mproto_put_pair - a packet of two strings (HEADER, ADDHEADER) */
+void mproto_put_pair(struct mproto_buf *b, unsigned char code, const char *name,
+                     const char *value);
+
+/* mproto_put_indexed - INSHEADER, CHGHEADER: index, name, value */
+void mproto_put_indexed(struct mproto_buf *b, unsigned char code,
+                        uint32_t index, const char *name, const char *value);
+
 /* mproto_put_body - SMFIC_BODY; len must be 1..MPROTO_CHUNK */
 void mproto_put_body(struct mproto_buf *b, const void *data, size_t len);
 
@@ -261,6 +301,14 @@ int mproto_parse_reply(const struct mproto_packet *pkt, struct mproto_reply *r,
  */
 int mproto_parse_optneg(const struct mproto_packet *pkt,
                         struct mproto_optneg *o, char *why, size_t whylen);
+
+/*
+ * mproto_parse_command - decode an MTA command, checking that its data
+ * has the form its code requires; an unknown code is malformed.  MACRO
+ * keeps its name/value strings in data/len (mproto_strings()).
+ */
+int mproto_parse_command(const struct mproto_packet *pkt,
+                         struct mproto_command *c, char *why, size_t whylen);
 
 /* mproto_reply_name - "continue", "insheader", ...; "?" if unknown */
 const char *mproto_reply_name(unsigned char code);

@@ -1,5 +1,5 @@
 /*
- * mproto - the milter protocol's wire format, MTA side.
+ * mproto - the milter protocol's wire format, both sides.
  */
 
 #include <ctype.h>
@@ -194,10 +194,51 @@ mproto_put_args(struct mproto_buf *b, unsigned char code,
 void
 mproto_put_header(struct mproto_buf *b, const char *name, const char *value)
 {
-	size_t at = mproto_begin(b, MPROTO_C_HEADER);
+	mproto_put_pair(b, MPROTO_C_HEADER, name, value);
+}
+
+/* mproto_put_pair - a packet of two strings */
+void
+mproto_put_pair(struct mproto_buf *b, unsigned char code, const char *name,
+                const char *value)
+{
+	size_t at = mproto_begin(b, code);
 
 	mproto_add_str(b, name);
 	mproto_add_str(b, value);
+	mproto_end(b, at);
+}
+
+/* mproto_put_indexed - INSHEADER, CHGHEADER: index, name, value */
+void
+mproto_put_indexed(struct mproto_buf *b, unsigned char code, uint32_t index,
+                   const char *name, const char *value)
+{
+	size_t at = mproto_begin(b, code);
+
+	mproto_add_u32(b, index);
+	mproto_add_str(b, name);
+	mproto_add_str(b, value);
+	mproto_end(b, at);
+}
+
+/* mproto_put_optneg_reply - the milter's SMFIC_OPTNEG with macro lists */
+void
+mproto_put_optneg_reply(struct mproto_buf *b, uint32_t version,
+                        uint32_t actions, uint32_t protocol,
+                        const char *const macros[MPROTO_M_COUNT])
+{
+	size_t at = mproto_begin(b, MPROTO_C_OPTNEG);
+
+	mproto_add_u32(b, version);
+	mproto_add_u32(b, actions);
+	mproto_add_u32(b, protocol);
+	for (uint32_t stage = 0; stage < MPROTO_M_COUNT; stage++) {
+		if (macros[stage] == NULL)
+			continue;
+		mproto_add_u32(b, stage);
+		mproto_add_str(b, macros[stage]);
+	}
 	mproto_end(b, at);
 }
 
@@ -270,15 +311,16 @@ mproto_want_strings(const struct mproto_packet *pkt, size_t skip,
 	int got;
 
 	if (pkt->len < skip)
-		return util_why(why, whylen, "'%c' reply too short", pkt->code);
+		return util_why(why, whylen, "'%c' packet too short",
+		                pkt->code);
 	got =
 	    mproto_strings(pkt->data + skip, pkt->len - skip, out, (size_t) n);
 	if (got < 0)
-		return util_why(why, whylen, "'%c' reply: unterminated string",
+		return util_why(why, whylen, "'%c' packet: unterminated string",
 		                pkt->code);
 	if (got != n)
 		return util_why(why, whylen,
-		                "'%c' reply: %d strings, expected %d",
+		                "'%c' packet: %d strings, expected %d",
 		                pkt->code, got, n);
 	return 0;
 }
@@ -432,6 +474,124 @@ mproto_parse_optneg(const struct mproto_packet *pkt, struct mproto_optneg *o,
 		i = (size_t) (end - pkt->data) + 1;
 	}
 	return 0;
+}
+
+/* mproto_command_strings - exactly n strings, or at least one when n is 0 */
+static int
+mproto_command_strings(const struct mproto_packet *pkt, size_t skip,
+                       const char **out, int n, char *why, size_t whylen)
+{
+	int got;
+
+	if (n > 0)
+		return mproto_want_strings(pkt, skip, out, n, why, whylen);
+	got = mproto_strings(pkt->data + skip, pkt->len - skip, out,
+	                     MPROTO_MAX_ARGS);
+	if (got < 1 || got > MPROTO_MAX_ARGS)
+		return util_why(why, whylen, "'%c' command with %d strings",
+		                pkt->code, got);
+	return got;
+}
+
+/*
+ * mproto_parse_connect - host name, family, and for a known family a
+ * port and an address.
+ */
+static int
+mproto_parse_connect(const struct mproto_packet *pkt, struct mproto_command *c,
+                     char *why, size_t whylen)
+{
+	const unsigned char *end = memchr(pkt->data, '\0', pkt->len);
+	const unsigned char *p;
+	size_t rest;
+
+	if (end == NULL || end + 1 >= pkt->data + pkt->len)
+		return util_why(why, whylen, "malformed connect command");
+	c->host = (const char *) pkt->data;
+	c->family = (char) end[1];
+	c->addr = "";
+	p = end + 2;
+	rest = pkt->len - (size_t) (p - pkt->data);
+	if (c->family == MPROTO_FAMILY_UNKNOWN)
+		return rest == 0 ? 0
+		                 : util_why(why, whylen,
+		                            "connect command: bytes after an "
+		                            "unknown family");
+	if (rest < 3 || memchr(p + 2, '\0', rest - 2) != p + rest - 1)
+		return util_why(why, whylen, "malformed connect address");
+	c->port = (uint16_t) (p[0] << 8 | p[1]);
+	c->addr = (const char *) p + 2;
+	return 0;
+}
+
+/* mproto_parse_command - decode an MTA command, checking its form */
+int
+mproto_parse_command(const struct mproto_packet *pkt, struct mproto_command *c,
+                     char *why, size_t whylen)
+{
+	const char *s[2] = {NULL, NULL};
+	int got;
+
+	memset(c, 0, sizeof(*c));
+	c->code = pkt->code;
+	c->data = pkt->data;
+	c->len = pkt->len;
+	switch (pkt->code) {
+	case MPROTO_C_OPTNEG:
+		if (pkt->len < 12)
+			return util_why(why, whylen,
+			                "option negotiation too short");
+		c->version = mproto_get_u32(pkt->data);
+		c->actions = mproto_get_u32(pkt->data + 4);
+		c->protocol = mproto_get_u32(pkt->data + 8);
+		return 0;
+	case MPROTO_C_MACRO:
+		if (pkt->len < 1 ||
+		    mproto_strings(pkt->data + 1, pkt->len - 1, NULL, 0) < 0)
+			return util_why(why, whylen, "malformed macro command");
+		c->stage = pkt->data[0];
+		c->data = pkt->data + 1;
+		c->len = pkt->len - 1;
+		return 0;
+	case MPROTO_C_CONNECT:
+		return mproto_parse_connect(pkt, c, why, whylen);
+	case MPROTO_C_HELO:
+	case MPROTO_C_UNKNOWN:
+		if (mproto_command_strings(pkt, 0, s, 1, why, whylen) < 0)
+			return -1;
+		c->name = s[0];
+		return 0;
+	case MPROTO_C_MAIL:
+	case MPROTO_C_RCPT:
+		if ((got = mproto_command_strings(pkt, 0, c->argv, 0, why,
+		                                  whylen)) < 0)
+			return -1;
+		c->argc = (size_t) got;
+		c->argv[got] = NULL;
+		return 0;
+	case MPROTO_C_HEADER:
+		if (mproto_command_strings(pkt, 0, s, 2, why, whylen) < 0)
+			return -1;
+		c->name = s[0];
+		c->value = s[1];
+		return 0;
+	case MPROTO_C_BODY:
+	case MPROTO_C_BODYEOB:
+		return 0;
+	case MPROTO_C_ABORT:
+	case MPROTO_C_DATA:
+	case MPROTO_C_EOH:
+	case MPROTO_C_QUIT:
+	case MPROTO_C_QUIT_NC:
+		return pkt->len == 0
+		           ? 0
+		           : util_why(why, whylen,
+		                      "'%c' command with %zu data bytes",
+		                      pkt->code, pkt->len);
+	default:
+		return util_why(why, whylen, "unknown command code 0x%02x",
+		                pkt->code);
+	}
 }
 
 /* mproto_reply_name - "continue", "insheader", ...; "?" if unknown */
