@@ -80,7 +80,7 @@ set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_RELEASE 1)
 set(CPACK_DEBIAN_PACKAGE_SECTION mail)
 set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
-# The libraries (libmilter1.0.1, libopendkim11, libspf2-2, libconfig9,
+# The libraries (libopendkim11, libspf2-2, libconfig9,
 # libunbound8, libidn2-0, libpsl5, libssl3, libc6) come from
 # dpkg-shlibdeps; adduser is the fallback where systemd-sysusers is absent.
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)

@@ -6,7 +6,7 @@
  * (MAIL FROM, judged by SPF) and the From header's (DKIM and DMARC).
  *
  * MODEL
- *	Both parsers take the text exactly as libmilter passes it and return
+ *	Both parsers take the text exactly as the MTA passes it and return
  *	domains normalized by domain_normalize() (lowercase A-labels), or a
  *	status and a reason.  They are generous where real mail is sloppy
  *	but a reader cannot be misled (no angle brackets, blanks around the

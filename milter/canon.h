@@ -11,7 +11,7 @@
  *	unfolded (every CR and LF removed), each run of spaces and tabs made
  *	one space, none left at the start or the end; then CRLF, except for
  *	the DKIM-Signature field being signed (section 3.7).  Values come as
- *	libmilter passes them: continuation lines joined by "\n" or "\r\n",
+ *	the MTA passes them: continuation lines joined by "\n" or "\r\n",
  *	with or without the leading space.  Other bytes, 8-bit ones
  *	included, are kept as they are.
  *	The body is canonicalized as it streams in, a chunk at a time, and

@@ -18,7 +18,7 @@
 #include "daemon.h"
 #include "util.h"
 
-/* daemon_block_signals - block what libmilter and reload wait for */
+/* daemon_block_signals - block the signals the main thread waits for */
 void
 daemon_block_signals(void)
 {

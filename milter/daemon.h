@@ -6,12 +6,11 @@
  * masks, detaching, the pid file and dropping root privileges.
  *
  * MODEL
- *	libmilter owns SIGHUP, SIGTERM and SIGINT (its own sigwait thread
- *	stops the milter); relaygate uses SIGUSR1 for reload.  All four must
- *	be blocked in every thread, so daemon_block_signals() runs in main()
- *	before the first thread exists.  The main thread then waits for
- *	signals synchronously (daemon_wait_signal) while libmilter serves in
- *	another thread, so relaygate, not libmilter, decides how to stop.
+ *	SIGHUP, SIGTERM and SIGINT stop relaygate, SIGUSR1 reloads it.  All
+ *	four are blocked in every thread, so daemon_block_signals() runs in
+ *	main() before the first thread exists.  The main thread then waits
+ *	for them synchronously (daemon_wait_signal) while the milter serves
+ *	in other threads, so a signal never interrupts a session.
  *Start-up order: block signals, detach, open the socket and read keys (as
  *root), write the pid file, drop privileges, start threads.
  *

@@ -8,7 +8,7 @@
  *
  * MODEL
  *	The caller (signer) gives the fields to sign in the order of the
- *	message, each as libmilter passes it, then the end of the headers,
+ *	message, each as the MTA passes it, then the end of the headers,
  *	the body chunks and the end.  Each field is kept in canonical form
  *	(canon) until the end of the headers, when the header hash takes
  *	them in the order of h=: h= names every field given, top to bottom
@@ -28,7 +28,7 @@
  *	tags v, a, c, d, s, t, bh, h, b in that order, folded as its
  *	dkim_getsighdr_d() folds at 75 columns (a tag moves to a new line
  *	when it would pass the margin; a long h= breaks after a colon, b=
- *	anywhere), with "\n\t" instead of CRLF as libmilter wants it.  So a
+ *	anywhere), with "\n\t" instead of CRLF as the MTA wants it.  So a
  *	switch between the two changes nothing a receiver sees.
  *
  * OWNERSHIP
@@ -89,7 +89,7 @@ struct dkimsign *dkimsign_begin(const struct dkimsign_conf *c,
 
 /*
  * dkimsign_header - a field to sign: every field given is signed.  The
- * value as libmilter passes it ("\n" or "\r\n" between lines).
+ * value as the MTA passes it ("\n" or "\r\n" between lines).
  */
 void dkimsign_header(struct dkimsign *d, const char *name, const char *value);
 

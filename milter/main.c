@@ -2,13 +2,13 @@
  * relaygate - the milter daemon: start-up, reload and orderly stop.
  *
  * Start-up runs in the order daemon.h explains; anything that fails
- * before the milter serves is fatal.  Afterwards nothing is.  libmilter
+ * before the milter serves is fatal.  Afterwards nothing is.  The milter
  * serves in a thread of its own while the main thread waits for signals:
  * SIGUSR1 loads the configuration again and keeps the old one if the new
  * one does not validate; SIGTERM (or SIGHUP, SIGINT) defers new sessions,
  * waits (bounded by daemon.drain_timeout) for the sessions in progress to
- * finish their messages, and only then stops libmilter, which would cut
- * open sessions.
+ * finish their messages, and only then stops the milter, which cuts the
+ * sessions still open.
  */
 
 #include <getopt.h>
@@ -423,10 +423,10 @@ main_start(const struct main_opts *opts, struct config *cfg,
 }
 
 static int main_milter_rc = -1; /* milter_run()'s result */
-static int main_milter_done;    /* atomic: libmilter's loop ended */
+static int main_milter_done;    /* atomic: the milter's loop ended */
 
 /*
- * main_milter_thread - libmilter's loop.  Should it end on its own (a
+ * main_milter_thread - the milter's loop.  Should it end on its own (a
  * listener failure), the main thread is woken to stop the daemon.
  */
 static void *
@@ -520,7 +520,7 @@ main_drain(int64_t timeout_ms)
 	}
 }
 
-/* main_stop - drain, stop libmilter, report, clean up */
+/* main_stop - drain, stop the milter, report, clean up */
 static void
 main_stop(pthread_t milter_thread, const char *pid_file)
 {
@@ -540,7 +540,7 @@ main_stop(pthread_t milter_thread, const char *pid_file)
 	snprintf(alive, sizeof(alive), "%ld", counts.messages);
 	log_event(LOG_LEVEL_NOTICE, "stop", "sessions_cut", left, "messages",
 	          done, "contexts_alive", alive, (const char *) NULL);
-	milter_unlink_socket();
+	milter_close_socket();
 	daemon_pidfile_remove(pid_file);
 	config_release(cfg);
 }

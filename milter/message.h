@@ -28,8 +28,8 @@
  *	               with dual signing: dkim.selectors' "also").
  *	Exactly one decision line is logged per message that reaches a
  *	decision (refused early, or at the end); an aborted message logs
- *	nothing.  The module knows nothing of libmilter, so it can be
- *	tested without an MTA.
+ *	nothing.  The module knows nothing of the milter protocol, so it can
+ *	be tested without an MTA.
  *
  * OWNERSHIP
  *	message_new() copies what it keeps; the environment (runtime, judge,

@@ -5,18 +5,16 @@
  * milter - relaygate's side of the milter protocol.
  *
  * MODEL
- *	libmilter calls back for each step of each SMTP session; the
- *	callbacks are a few lines each that hand the data to the message
- *	module and turn its decision into protocol replies.  Each message
- *	holds a reference to the runtime (configuration and keys, runtime.h)
- *	that was current at its MAIL FROM, so a reload never changes the
- *	rules in the middle of a message, and no message that starts after a
- *	reload uses the old ones.  A message context is created at MAIL FROM
- *	and freed exactly once: at the end of the message, at an abort (RSET,
- *	or the MTA giving up) or when the connection closes.
- *	Debian's libmilter runs a pool of worker threads, not a thread per
- *	connection: all session state hangs off the libmilter context.
- *	This module is the only user of libmilter.
+ *	The milter protocol engine (mserve.h) calls back for each step of
+ *	each SMTP session; the callbacks are a few lines each that hand the
+ *	data to the message module and turn its decision into protocol
+ *	replies.  Each message holds a reference to the runtime
+ *	(configuration and keys, runtime.h) that was current at its MAIL
+ *	FROM, so a reload never changes the rules in the middle of a
+ *	message, and no message that starts after a reload uses the old
+ *	ones.  A message context is created at MAIL FROM and freed exactly
+ *	once: at the end of the message, at an abort (RSET, or the MTA
+ *	giving up) or when the connection closes.
  *
  * OWNERSHIP
  *	Session and message contexts are owned by this module.
@@ -31,7 +29,7 @@
  *	crash.
  *
  * SEE ALSO
- *	libmilter's smfi_* documentation; Postfix MILTER_README.
+ *	mserve.h; Postfix MILTER_README.
  */
 
 #include <stddef.h>
@@ -48,9 +46,9 @@ struct milter_counts {
 };
 
 /*
- * milter_listen - register the callbacks and open the socket the
- * configuration names; a unix socket gets its mode and group, and a stale
- * socket file is replaced.  Call before dropping privileges.
+ * milter_listen - open the socket the configuration names; a unix socket
+ * gets its mode and group, and a stale socket file is replaced (one that
+ * a running process serves is refused).  Call before dropping privileges.
  */
 int milter_listen(const struct config *cfg, char *why, size_t whylen);
 
@@ -61,31 +59,30 @@ int milter_listen(const struct config *cfg, char *why, size_t whylen);
 void milter_setup(struct judge *judge, struct signer *signer);
 
 /*
- * milter_run - serve until milter_stop() or a libmilter failure.  It may
- * run in any thread.  Returns 0 on an orderly stop.
+ * milter_run - serve until milter_stop() (or accepting fails for good);
+ * returns when every session has ended, 0 on an orderly stop.  It may
+ * run in any thread.
  */
 int milter_run(void);
 
 /*
  * milter_refuse_new - from now on, new sessions get a temporary failure at
  * connect (the MTA defers their mail); sessions already open go on.  The
- * first step of an orderly stop: libmilter itself stops serving open
- * sessions the moment it is told to stop.
+ * first step of an orderly stop, before milter_stop() cuts what is left.
  */
 void milter_refuse_new(void);
 
 /*
- * milter_stop - make milter_run() return, from any thread; returns when
- * libmilter has taken note (within milliseconds).  Sessions still open
- * are cut: the MTA defers their mail.
+ * milter_stop - make milter_run() return, from any thread, at once.
+ * Sessions still open are cut: the MTA defers their mail.
  */
 void milter_stop(void);
 
 /*
- * milter_unlink_socket - remove the unix socket file after milter_run()
- * returned (libmilter leaves it when started as root); best effort.
+ * milter_close_socket - after milter_run() returned: close the socket and
+ * remove a unix socket file; best effort.
  */
-void milter_unlink_socket(void);
+void milter_close_socket(void);
 
 /* milter_counts - a snapshot of the counters */
 void milter_counts(struct milter_counts *out);

@@ -181,7 +181,7 @@ probe_client(const struct config *cfg, char *client, size_t size,
 }
 
 /*
- * probe_feed - the message through the milter's steps, as libmilter
+ * probe_feed - the message through the milter's steps, as the MTA
  * would deliver it; the step that ended it.
  */
 static enum message_step

@@ -7,7 +7,7 @@
  * as the relay sends them.
  *
  * MODEL
- *	A message is a list of header fields (name, and value as libmilter
+ *	A message is a list of header fields (name, and value as the MTA
  *	passes it: without the space after the colon, continuation lines
  *	joined by "\n") and a body with CRLF line ends.  probe_msg_sample()
  *	makes the test message of a domain: From and the envelope sender are
@@ -15,7 +15,7 @@
  *	short plain-text body saying what it is.  probe_msg_edit() applies
  *	what the milter asks the MTA to change at the end of a message
  *	(message.h struct message_edits), in milter.c's order and with
- *	libmilter's semantics: incoming status headers removed, the status
+ *	the protocol's semantics: incoming status headers removed, the status
  *	header appended, the Subject changed or appended, DKIM-Signature
  *	fields inserted at the top, the first signature first.
  *	probe_msg_text() writes the message as it goes on the wire: every

@@ -23,7 +23,7 @@ struct receiver_lookups {
 struct receiver_field {
 	char *name;
 	char *value; /* after the colon, leading space kept, folds "\n" as
-	                libmilter passes them (signer.h, addr.h) */
+	                the MTA passes them (signer.h, addr.h) */
 };
 
 /* receiver_dkim_name - RFC 8601's words */

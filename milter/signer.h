@@ -10,7 +10,7 @@
  *	those to oversign, what all signatures share (dkimsign), and
  *	libopendkim's DKIM_LIB for verifying, with a key-lookup hook so that
  *	the library never touches DNS.  One struct signer_msg per message:
- *	headers go in one at a time as libmilter delivers them, then the end
+ *	headers go in one at a time as the MTA delivers them, then the end
  *	of the headers, then body chunks (CRLF line ends, as the MTA sends
  *	them), and signer_end() returns the value of the DKIM-Signature
  *	field.  Nothing holds the whole message: the signed fields are kept
@@ -138,7 +138,7 @@ struct signer_msg *signer_begin(struct signer *s, const struct keys_key *key,
                                 char *why, size_t whylen);
 
 /*
- * signer_header - one header field as libmilter passes it: the name and
+ * signer_header - one header field as the MTA passes it: the name and
  * the value with continuation lines joined by "\n" (CRLF is fine too).
  * A leading space in the value, present when the milter negotiated
  * SMFIP_HDR_LEADSPC, is kept; otherwise one is supplied.  When signing,

@@ -55,8 +55,8 @@ sockspec_inet(const char *rest, enum sockspec_kind kind, struct sockspec *out,
 		return util_why(
 		    why, whylen,
 		    "inet socket '%s' names no "
-		    "address to bind: write PORT@ADDRESS (libmilter would "
-		    "bind every address)",
+		    "address to bind: write PORT@ADDRESS (PORT@0.0.0.0 "
+		    "for every address)",
 		    rest);
 	if (sockspec_port(rest, (size_t) (at - rest), &out->port) < 0)
 		return util_why(why, whylen, "bad port '%.*s' (1..65535)",

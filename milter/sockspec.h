@@ -5,13 +5,13 @@
  * sockspec - the milter socket forms an operator may configure.
  *
  * MODEL
- *	libmilter accepts "unix:/path" (also "local:/path"), "inet:PORT@HOST"
- *	and "inet6:PORT@HOST", but binds every address when "@HOST" is
- *	missing.  relaygate accepts only the explicit forms: a unix socket
- *	path must be absolute, an inet socket must name the address to bind
- *	("inet:8891@127.0.0.1", "inet6:8891@[::1]"; a host name is resolved by
- *	libmilter).  Binding all addresses needs "@0.0.0.0" or "@[::]"
- *	written out.
+ *	The forms of libmilter's milters: "unix:/path" (also "local:/path"),
+ *	"inet:PORT@HOST" and "inet6:PORT@HOST"; but where libmilter binds
+ *	every address when "@HOST" is missing, relaygate accepts only the
+ *	explicit forms: a unix socket path must be absolute, an inet socket
+ *	must name the address to bind ("inet:8891@127.0.0.1",
+ *	"inet6:8891@[::1]"; a host name is resolved once, by listener.c).
+ *	Binding all addresses needs "@0.0.0.0" or "@[::]" written out.
  *
  * OWNERSHIP
  *	sockspec_parse() fills a caller-owned struct; its strings are copies
