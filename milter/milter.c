@@ -249,19 +249,17 @@ milter_close(struct mserve_session *ms)
 }
 
 /*
- * The actions we need, the steps we skip (HELO, unknown commands: never
- * looked at) and the steps we leave unanswered (header fields, body
- * chunks: the MTA streams them without waiting for us, two context
- * switches fewer each).  RCPT TO and DATA: skipped on a unix socket; over
- * TCP taken unanswered, as they were when acknowledging them at once
- * needed a callback (tcptune.h), which keeps the MTA's writes the same on
- * both.  We continue with whatever the MTA offers: refusing would make it
- * skip relaygate, and mail would pass unchecked.
+ * The actions we need, the steps we skip (HELO, RCPT TO, DATA, unknown
+ * commands: never looked at) and the steps we leave unanswered (header
+ * fields, body chunks: the MTA streams them without waiting for us, two
+ * context switches fewer each).  We continue with whatever the MTA
+ * offers: refusing would make it skip relaygate, and mail would pass
+ * unchecked.
  */
-static struct mserve_ops milter_ops = {
+static const struct mserve_ops milter_ops = {
     .actions = MPROTO_F_ADDHDRS | MPROTO_F_CHGHDRS | MPROTO_F_SETSYMLIST,
-    .steps = MPROTO_P_NOHELO | MPROTO_P_NOUNKNOWN | MPROTO_P_NR_HDR |
-             MPROTO_P_NR_BODY,
+    .steps = MPROTO_P_NOHELO | MPROTO_P_NORCPT | MPROTO_P_NODATA |
+             MPROTO_P_NOUNKNOWN | MPROTO_P_NR_HDR | MPROTO_P_NR_BODY,
     .macros = {[MPROTO_M_ENVFROM] = "i {auth_authen} {auth_type}",
                [MPROTO_M_EOH] = "i",
                [MPROTO_M_EOM] = "i"},
@@ -355,8 +353,6 @@ milter_listen(const struct config *cfg, char *why, size_t whylen)
 		(void) unlink(spec.path);
 		return -1;
 	}
-	milter_ops.steps |= unix_socket ? MPROTO_P_NORCPT | MPROTO_P_NODATA
-	                                : MPROTO_P_NR_RCPT | MPROTO_P_NR_DATA;
 	milter_spec = spec;
 	milter_server = mserve_new(fd, !unix_socket, &milter_ops);
 	return 0;
