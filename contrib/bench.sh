@@ -5,7 +5,7 @@
 #   sudo contrib/bench.sh            build (Release), run, print the table
 #   BENCH_RUNS=5 contrib/bench.sh    more runs per figure (default 3)
 #   BENCH_BUILD=0 ...                use RELAYGATE_BIN / MILTLOAD_BIN /
-#                                    NULLMILTER_BIN as given
+#                                    NULLMILTER_BIN / NULLMSERVE_BIN as given
 #   BENCH_SECTIONS="milter" ...      only these of: memory milter cold postfix
 #
 # Everything runs on loopback inside the test world's private namespaces
@@ -60,12 +60,14 @@ bench_build() {
 		-DRELAYGATE_TESTS=OFF -DRELAYGATE_WERROR=OFF \
 		>"$BENCH_REPO/build/release.cmake.log" 2>&1 ||
 		{ tail -n 20 "$BENCH_REPO/build/release.cmake.log"; exit 1; }
-	cmake --build "$b" --target relaygate miltload nullmilter -j "$(nproc)" \
+	cmake --build "$b" --target relaygate miltload nullmilter nullmserve \
+		-j "$(nproc)" \
 		>"$b/bench-build.log" 2>&1 ||
 		{ tail -n 30 "$b/bench-build.log"; exit 1; }
 	export RELAYGATE_BIN=$b/milter/relaygate
 	export MILTLOAD_BIN=$b/contrib/miltload/miltload
 	export NULLMILTER_BIN=$b/contrib/nullmilter/nullmilter
+	export NULLMSERVE_BIN=$b/contrib/nullmilter/nullmserve
 }
 
 if [[ -z ${WORLD_STAGE:-} && $BENCH_BUILD == 1 ]]; then
@@ -83,6 +85,7 @@ world_enter "$@"
 
 ML=${MILTLOAD_BIN:?MILTLOAD_BIN}
 NM=${NULLMILTER_BIN:?NULLMILTER_BIN}
+NMS=${NULLMSERVE_BIN:?NULLMSERVE_BIN}
 RG_SOCK=unix:$W/run/relaygate.sock
 RES=$W/tmp/results # "key median min max" lines
 CMDS=$W/tmp/commands
@@ -216,7 +219,7 @@ odk_keys() {
 # odk_ready - every opendkim socket listens
 odk_ready() {
 	[[ -S $W/run/odk-rsa.sock && -S $W/run/odk-ed.sock &&
-		-S $W/run/null.sock ]] &&
+		-S $W/run/null.sock && -S $W/run/nullms.sock ]] &&
 		_world_listening t 127.0.0.1 8892
 }
 
@@ -237,10 +240,12 @@ bench_world() {
 	odk_start odk-inet prezent-a prezent-a.rsa.pem rsa-sha256 \
 		"inet:8892@127.0.0.1"
 	_world_spawn nullmilter "$NM" "unix:$W/run/null.sock"
+	_world_spawn nullmserve "$NMS" "unix:$W/run/nullms.sock"
 	world_wait "$WORLD_WAIT" odk_ready ||
 		world_fail "opendkim did not start: $(tail -n 5 "$W"/log/odk-*.log)"
 	note_cmd "opendkim -f -x CONF   (contrib/bench/opendkim.conf.in)"
-	note_cmd "nullmilter unix:SOCKET  (contrib/nullmilter: the floor)"
+	note_cmd "nullmilter unix:SOCKET  (contrib/nullmilter: the floor on libmilter)"
+	note_cmd "nullmserve unix:SOCKET  (contrib/nullmilter: the floor on relaygate's engine)"
 	note_cmd "relaygate -f -c CONF  (contrib/bench/relaygate-bench.conf)"
 }
 
@@ -350,13 +355,17 @@ bench_milter_only() {
 		milter_series "odk.$alg.seq" "unix:$W/run/$odk.sock" \
 			"$(_world_pid "$odk")" 4k 1
 	done
-	# The floor: libmilter and one inserted field, no work.
-	for size in 4k 64k; do
-		ML_SIGNED=0 milter_series "null.$size" "unix:$W/run/null.sock" \
-			"$(_world_pid nullmilter)" "$size"
+	# The floors: one inserted field, no work, on libmilter (null) and
+	# on relaygate's engine (nullms).
+	for n in null:nullmilter nullms:nullmserve; do
+		for size in 4k 64k; do
+			ML_SIGNED=0 milter_series "${n%%:*}.$size" \
+				"unix:$W/run/${n%%:*}.sock" "$(_world_pid "${n#*:}")" \
+				"$size"
+		done
+		ML_SIGNED=0 milter_series "${n%%:*}.seq" \
+			"unix:$W/run/${n%%:*}.sock" "$(_world_pid "${n#*:}")" 4k 1
 	done
-	ML_SIGNED=0 milter_series null.seq "unix:$W/run/null.sock" \
-		"$(_world_pid nullmilter)" 4k 1
 	rg_select prezent-a
 	tail -n +$((l0 + 1)) "$W/log/relaygate.log" | grep 'event=message ' |
 		awk '/ cache=hit / { h++ } END { print "hits", h + 0, NR }' \
@@ -438,6 +447,7 @@ bench_postfix_unix() {
 	world_postfix_stop relay
 	smtp_series none "" ""
 	smtp_series null-unix "unix:$W/run/null.sock" "$(_world_pid nullmilter)" 0.01
+	smtp_series nullms-unix "unix:$W/run/nullms.sock" "$(_world_pid nullmserve)" 0.01
 	smtp_series odk-unix "unix:$W/run/odk-rsa.sock" "$(_world_pid odk-rsa)"
 	smtp_series rg-unix "$RG_SOCK" "$RG_PID"
 	smtp_series odk-inet "inet:127.0.0.1:8892" "$(_world_pid odk-inet)"
@@ -578,10 +588,10 @@ bench_memory() {
 bench_stop() {
 	local n
 	world_postfix_stop relay
-	for n in odk-rsa odk-ed odk-inet nullmilter; do
+	for n in odk-rsa odk-ed odk-inet nullmilter nullmserve; do
 		kill -TERM "$(_world_pid "$n")" 2>/dev/null || true
 	done
-	for n in odk-rsa odk-ed odk-inet nullmilter; do
+	for n in odk-rsa odk-ed odk-inet nullmilter nullmserve; do
 		_world_stop "$n" 10 || true
 	done
 }
@@ -661,9 +671,11 @@ print_table() {
 		"opendkim RSA 4k $(ratio odk.rsa.4k.rate ossl.rsa2048.n);" \
 		"relaygate Ed25519 4k $(ratio rg.ed.4k.rate ossl.ed25519.n)," \
 		"opendkim Ed25519 4k $(ratio odk.ed.4k.rate ossl.ed25519.n)"
-	echo "floor (contrib/nullmilter: libmilter, one inserted field, no work):" \
-		"4k $(fig null.4k.cpu 1 %.3f) ms CPU/msg, $(fig null.4k.rate 1 %.0f) msg/s;" \
-		"64k $(fig null.64k.cpu 1 %.3f) ms, $(fig null.64k.rate 1 %.0f) msg/s"
+	echo "floors (contrib/nullmilter: one inserted field, no work):" \
+		"libmilter 4k $(fig null.4k.cpu 1 %.3f) ms CPU/msg, $(fig null.4k.rate 1 %.0f) msg/s;" \
+		"64k $(fig null.64k.cpu 1 %.3f) ms, $(fig null.64k.rate 1 %.0f) msg/s;" \
+		"relaygate's engine 4k $(fig nullms.4k.cpu 1 %.3f) ms, $(fig nullms.4k.rate 1 %.0f) msg/s;" \
+		"64k $(fig nullms.64k.cpu 1 %.3f) ms, $(fig nullms.64k.rate 1 %.0f) msg/s"
 	echo "relaygate's verdict cache: $(awk '{ print $2 " of " $3 }' "$W/tmp/hits")" \
 		"milter-only messages were cache hits"
 	echo "latency, MAIL FROM to the decision, 4 KiB (ms):"
@@ -677,7 +689,9 @@ print_table() {
 			"$(fig "odk.$a.4k.p50" 1 %.2f) / $(fig "odk.$a.4k.p99" 1 %.2f)"
 	done
 	printf '  %-10s %-38s\n' "floor 1" \
-		"$(fig null.seq.p50 1 %.2f) / $(fig null.seq.p99 1 %.2f)   (nullmilter)"
+		"$(fig null.seq.p50 1 %.2f) / $(fig null.seq.p99 1 %.2f)   (nullmilter, libmilter)"
+	printf '  %-10s %-38s\n' "floor 1" \
+		"$(fig nullms.seq.p50 1 %.2f) / $(fig nullms.seq.p99 1 %.2f)   (nullmserve, relaygate's engine)"
 	echo "  (1: one session, messages one after another; $BENCH_CONNS: $BENCH_CONNS sessions in flight" \
 		"on $n cores; one session: relaygate $(fig rg.rsa.seq.rate 1 %.0f) msg/s," \
 		"opendkim $(fig odk.rsa.seq.rate 1 %.0f) with RSA)"
@@ -685,7 +699,7 @@ print_table() {
 	echo "THROUGH POSTFIX (smtp-source $BENCH_SMTP_OPTS -s $BENCH_SMTP_SESSIONS, 4 KiB, RSA-2048)"
 	printf '%-24s %-22s %8s %-20s %-20s\n' milter "msg/s" "x none" \
 		"milter CPU ms/msg" "all CPU ms/msg"
-	for a in none null-unix odk-unix rg-unix odk-inet rg-inet; do
+	for a in none null-unix nullms-unix odk-unix rg-unix odk-inet rg-inet; do
 		cpu=-
 		[[ $a == none ]] || cpu=$(fig "smtp.$a.cpu" 1 %.3f)
 		printf '%-24s %-22s %8s %-20s %-20s\n' "$a" \
@@ -697,9 +711,9 @@ print_table() {
 		"the last one delivered to the sink, per message)"
 	echo "relaygate / opendkim: unix $(ratio smtp.rg-unix.rate smtp.odk-unix.rate)," \
 		"inet $(ratio smtp.rg-inet.rate smtp.odk-inet.rate);" \
-		"relaygate / null-unix (the floor: libmilter, one inserted field," \
-		"no work): unix $(ratio smtp.rg-unix.rate smtp.null-unix.rate)," \
-		"inet $(ratio smtp.rg-inet.rate smtp.null-unix.rate)"
+		"relaygate / nullms-unix (the floor: relaygate's engine, one inserted" \
+		"field, no work): unix $(ratio smtp.rg-unix.rate smtp.nullms-unix.rate)," \
+		"inet $(ratio smtp.rg-inet.rate smtp.nullms-unix.rate)"
 	echo
 	echo "COLD CHECKS (DNS front delaying each query $BENCH_DELAY_MS ms)"
 	echo "one message, uncached domain: $(fig cold.latency 1 %.0f) ms =" \

@@ -1,0 +1,55 @@
+/*
+ * nullmserve - the least a signing milter can do on relaygate's own milter
+ * protocol engine (milter/mserve.c), for the benchmark's floor
+ * (contrib/bench.sh): the protocol steps relaygate negotiates on a unix
+ * socket, and at the end of each message one inserted header field of a
+ * DKIM signature's size; no checks, no hashing, no signature.  Between it
+ * and relaygate lies relaygate's own work; between it and nullmilter, the
+ * difference of the two engines.
+ *
+ * Usage: nullmserve unix:/path
+ */
+
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "listener.h"
+#include "mserve.h"
+#include "null_field.h"
+#include "sockspec.h"
+
+static enum mserve_status
+null_eom(struct mserve_session *s)
+{
+	return mserve_insheader(s, 0, null_name, null_value) < 0
+	           ? MSERVE_TEMPFAIL
+	           : MSERVE_CONTINUE;
+}
+
+static const struct mserve_ops null_ops = {
+    .actions = MPROTO_F_ADDHDRS,
+    .steps = MPROTO_P_NOHELO | MPROTO_P_NORCPT | MPROTO_P_NODATA |
+             MPROTO_P_NOUNKNOWN | MPROTO_P_NR_HDR | MPROTO_P_NR_BODY,
+    .eom = null_eom,
+};
+
+int
+main(int argc, char **argv)
+{
+	struct sockspec spec;
+	char why[256];
+	int fd;
+
+	if (argc != 2 || strncmp(argv[1], "unix:", 5) != 0) {
+		fprintf(stderr, "usage: nullmserve unix:/path\n");
+		return 2;
+	}
+	if (sockspec_parse(argv[1], &spec, why, sizeof(why)) < 0 ||
+	    (fd = listener_open(&spec, why, sizeof(why))) < 0 ||
+	    chmod(spec.path, 0666) < 0) {
+		fprintf(stderr, "nullmserve: %s: %s\n", argv[1], why);
+		return 1;
+	}
+	return mserve_run(mserve_new(fd, 0, &null_ops)) == 0 ? 0 : 1;
+}
