@@ -24,9 +24,18 @@
 /* One SMTP session (milter connection). */
 struct milter_session {
 	struct runtime *rt; /* acquired at connect, released at close */
+	int refused;        /* opened while stopping: its mail is deferred */
 	char client_addr[64];
 	struct message *msg; /* between MAIL FROM and end or abort */
+	/* A refusal decided at the end of the headers, replied at the end of
+	   the message (the MTA does not wait for an answer to the headers). */
+	enum message_step held;
+	struct message_reply held_reply;
 };
+
+/* The reply of a session opened while relaygate stops. */
+static const struct message_reply milter_stopping_reply = {
+    "451", "4.3.2", "relaygate is restarting, try again later"};
 
 static long milter_nsessions;        /* atomic */
 static long milter_nmessages;        /* atomic */
@@ -57,7 +66,8 @@ milter_message_end(struct milter_session *s)
 
 /*
  * milter_connect - a new session with the current configuration, unless
- * relaygate is stopping: then the MTA defers this session's mail.
+ * relaygate is stopping: then the MTA defers this session's mail (at MAIL
+ * FROM: the connect step goes unanswered).
  */
 static enum mserve_status
 milter_connect(struct mserve_session *ms, const char *host, const char *addr)
@@ -65,13 +75,15 @@ milter_connect(struct mserve_session *ms, const char *host, const char *addr)
 	struct milter_session *s;
 
 	(void) host;
-	if (__atomic_load_n(&milter_refusing, __ATOMIC_ACQUIRE))
-		return MSERVE_TEMPFAIL;
 	s = xcalloc(1, sizeof(*s));
+	mserve_set_priv(ms, s);
+	if (__atomic_load_n(&milter_refusing, __ATOMIC_ACQUIRE)) {
+		s->refused = 1;
+		return MSERVE_CONTINUE;
+	}
 	s->rt = runtime_acquire();
 	util_strlcpy(s->client_addr, addr[0] != '\0' ? addr : "local",
 	             sizeof(s->client_addr));
-	mserve_set_priv(ms, s);
 	__atomic_add_fetch(&milter_nsessions, 1, __ATOMIC_RELAXED);
 	return MSERVE_CONTINUE;
 }
@@ -110,11 +122,15 @@ milter_envfrom(struct mserve_session *ms, const char *const *argv, size_t argc)
 	struct message_reply reply;
 	enum message_step step;
 
-	if (s == NULL || s->rt == NULL) {
+	if (s == NULL) {
 		log_error("MAIL FROM without a session; deferring");
 		return MSERVE_TEMPFAIL;
 	}
+	if (s->refused)
+		return milter_reply(ms, MESSAGE_TEMPFAIL,
+		                    &milter_stopping_reply);
 	milter_message_end(s);
+	s->held = MESSAGE_CONTINUE;
 	/* Each message takes the runtime current at its MAIL FROM: after a
 	   reload no new message is signed with the old selector, even in a
 	   session that was open before. */
@@ -152,10 +168,12 @@ milter_eoh(struct mserve_session *ms)
 	if (s == NULL || s->msg == NULL)
 		return MSERVE_CONTINUE;
 	step = message_eoh(s->msg, mserve_macro(ms, "i"), &reply);
-	if (step == MESSAGE_CONTINUE)
-		return MSERVE_CONTINUE;
-	milter_message_end(s);
-	return milter_reply(ms, step, &reply);
+	if (step != MESSAGE_CONTINUE) {
+		s->held = step;
+		s->held_reply = reply;
+		milter_message_end(s);
+	}
+	return MSERVE_CONTINUE;
 }
 
 /* milter_body - a body chunk, for the signature */
@@ -204,6 +222,11 @@ milter_eom(struct mserve_session *ms)
 	enum message_step step;
 	enum mserve_status rc = MSERVE_CONTINUE;
 
+	if (s != NULL && s->msg == NULL && s->held != MESSAGE_CONTINUE) {
+		step = s->held;
+		s->held = MESSAGE_CONTINUE;
+		return milter_reply(ms, step, &s->held_reply);
+	}
 	if (s == NULL || s->msg == NULL) {
 		log_error("end of message without a message context; "
 		          "deferring");
@@ -229,8 +252,10 @@ milter_abort(struct mserve_session *ms)
 {
 	struct milter_session *s = milter_session_get(ms);
 
-	if (s != NULL)
+	if (s != NULL) {
 		milter_message_end(s);
+		s->held = MESSAGE_CONTINUE;
+	}
 }
 
 /* milter_close - the session ends; may come without a connect */
@@ -243,23 +268,29 @@ milter_close(struct mserve_session *ms)
 		return;
 	mserve_set_priv(ms, NULL);
 	milter_message_end(s);
-	runtime_release(s->rt);
+	if (!s->refused) {
+		runtime_release(s->rt);
+		__atomic_sub_fetch(&milter_nsessions, 1, __ATOMIC_RELAXED);
+	}
 	free(s);
-	__atomic_sub_fetch(&milter_nsessions, 1, __ATOMIC_RELAXED);
 }
 
 /*
  * The actions we need, the steps we skip (HELO, RCPT TO, DATA, unknown
- * commands: never looked at) and the steps we leave unanswered (header
- * fields, body chunks: the MTA streams them without waiting for us, two
- * context switches fewer each).  We continue with whatever the MTA
- * offers: refusing would make it skip relaygate, and mail would pass
- * unchecked.
+ * commands: never looked at) and the steps we leave unanswered: connect,
+ * header fields, the end of the headers and body chunks.  The MTA then
+ * streams them without waiting for us, a round trip (two context switches
+ * on each side) fewer each; a refusal decided at connect or at the end of
+ * the headers is given at MAIL FROM or at the end of the message, where
+ * the SMTP client sees it at the same point of its dialogue.  We continue
+ * with whatever the MTA offers: refusing would make it skip relaygate, and
+ * mail would pass unchecked.
  */
 static const struct mserve_ops milter_ops = {
     .actions = MPROTO_F_ADDHDRS | MPROTO_F_CHGHDRS | MPROTO_F_SETSYMLIST,
     .steps = MPROTO_P_NOHELO | MPROTO_P_NORCPT | MPROTO_P_NODATA |
-             MPROTO_P_NOUNKNOWN | MPROTO_P_NR_HDR | MPROTO_P_NR_BODY,
+             MPROTO_P_NOUNKNOWN | MPROTO_P_NR_CONN | MPROTO_P_NR_HDR |
+             MPROTO_P_NR_EOH | MPROTO_P_NR_BODY,
     .macros = {[MPROTO_M_ENVFROM] = "i {auth_authen} {auth_type}",
                [MPROTO_M_EOH] = "i",
                [MPROTO_M_EOM] = "i"},

@@ -21,7 +21,6 @@
 #define MSERVE_TIMEOUT_S 7210   /* an idle MTA connection (libmilter's) */
 #define MSERVE_STACK (2u << 20) /* a session thread's stack */
 #define MSERVE_REPLY_MAX 1024   /* an SMTP reply line */
-#define MSERVE_NR_FIXED MPROTO_P_NR_CONN /* never: connect may refuse */
 
 /* One MTA connection. */
 struct mserve_session {
@@ -230,15 +229,23 @@ mserve_chgheader(struct mserve_session *s, uint32_t index, const char *name,
 }
 
 /*
- * mserve_answer - the reply to a step: none for a continued step the MTA
- * does not wait for (nr, a negotiated MPROTO_P_NR_* flag).
+ * mserve_answer - the reply to a step: none for a step the MTA does not
+ * wait for (nr, a negotiated MPROTO_P_NR_* flag), where a refusal cannot
+ * be given (logged: the milter asked for both).
  */
 static void
 mserve_answer(struct mserve_session *s, enum mserve_status st, uint32_t nr)
 {
+	if ((s->steps & nr) != 0) {
+		if (st != MSERVE_CONTINUE)
+			log_error("milter session: a refusal at a step the "
+			          "MTA does not wait for (0x%lx) is lost",
+			          (unsigned long) nr);
+		s->reply[0] = '\0';
+		return;
+	}
 	if (st == MSERVE_CONTINUE) {
-		if ((s->steps & nr) == 0)
-			mproto_put_empty(&s->out, MPROTO_R_CONTINUE);
+		mproto_put_empty(&s->out, MPROTO_R_CONTINUE);
 		return;
 	}
 	if (s->reply[0] != '\0')
@@ -272,7 +279,7 @@ mserve_negotiate(struct mserve_session *s, const struct mproto_command *c)
 		            (unsigned long) c->actions,
 		            (unsigned long) ops->actions);
 	s->actions = c->actions & ops->actions;
-	s->steps = c->protocol & ops->steps & ~(uint32_t) MSERVE_NR_FIXED;
+	s->steps = c->protocol & ops->steps;
 	s->negotiated = 1;
 	mproto_put_optneg_reply(&s->out, version, s->actions, s->steps,
 	                        s->actions & MPROTO_F_SETSYMLIST ? ops->macros

@@ -55,9 +55,10 @@ struct mserve_session;
 
 /*
  * What a milter asks for and the callbacks it gives.  Steps without a
- * callback are answered "continue" (or not at all, when negotiated).
- * Header fields and body chunks cannot refuse: relaygate decides at the
- * end of the headers and at the end of the message.
+ * callback are answered "continue".  A step negotiated unanswered
+ * (MPROTO_P_NR_*) gets no reply at all: its callback must not refuse (a
+ * refusal there is logged and lost).  Header fields and body chunks
+ * cannot refuse in any case.
  */
 struct mserve_ops {
 	uint32_t actions; /* MPROTO_F_* wanted */

@@ -38,7 +38,7 @@ assert_eq 1 "$rc" "the second instance's exit status"
 assert_grep "$W/tmp/second.log" 'is in use by a running process'
 kill -0 "$pid" || world_fail "the first instance died"
 
-world_step "SIGTERM during a session: its message is still handled"
+world_step "SIGTERM during a session: its message is still handled, new ones wait"
 "$WORLD_PY" "$WORLD_HOME/py/smtpsend.py" --from alice@good.test \
 	--pause-before-data 2 --ready-file "$W/tmp/paused" \
 	>"$W/tmp/slow.txt" 2>&1 &
@@ -46,6 +46,10 @@ client=$!
 world_wait 5 test -f "$W/tmp/paused" || world_fail "the client never paused"
 world_relaygate_signal TERM
 world_log_wait "$log" 'event=stopping'
+# While it drains, a new session's mail is deferred, with the reason.
+world_smtp_send --from alice@good.test
+assert_grep "$WORLD_SMTP" '^MAIL 451 4\.3\.2 relaygate is restarting' \
+	"a session opened during the drain"
 wait "$client" || true
 assert_grep "$W/tmp/slow.txt" '^RESULT accepted$' "the paused session"
 world_sink_wait 1

@@ -64,11 +64,12 @@ assert_alive() {
 		world_fail "relaygate died: $(tail -n 5 "$log")"
 	ml alive <<-'EOF'
 		connect client.test 127.0.0.1 4711
-		helo client.test
+		mail <alice@good.test>
+		abort
 		quit
 	EOF
 	assert_clean alive
-	assert_grep "$out/alive.out" '^connect continue$' "relaygate answers"
+	assert_grep "$out/alive.out" '^mail continue$' "relaygate answers"
 }
 
 # qids NAME - the queue ids of a script's messages, one a line
@@ -187,13 +188,17 @@ ml complete <<-EOF
 EOF
 assert_clean complete
 assert_eom_sane complete 2
-# Header fields and body chunks go unanswered (SMFIP_NR_HDR 0x80,
-# SMFIP_NR_BODY 0x80000) and HELO is not sent (SMFIP_NOHELO 0x2): fewer
-# round trips per message, and nothing relaygate does not use.
+# Connect, header fields, the end of the headers and body chunks go
+# unanswered (SMFIP_NR_CONN 0x1000, NR_HDR 0x80, NR_EOH 0x40000, NR_BODY
+# 0x80000) and HELO, RCPT TO and DATA are not sent (SMFIP_NOHELO 0x2,
+# NORCPT 0x8, NODATA 0x200): fewer round trips per message, and nothing
+# relaygate does not use.
+want=$((0x1000 | 0x80 | 0x40000 | 0x80000 | 0x2 | 0x8 | 0x200))
 proto=$(sed -n 's/^open .* protocol=\(0x[0-9a-f]*\)$/\1/p' "$out/complete.out")
-assert_eq $((0x80 | 0x80000 | 0x2)) $((${proto:-0} & (0x80 | 0x80000 | 0x2))) \
-	"no-reply and no-HELO steps in the negotiated protocol ($proto)"
+assert_eq "$want" $((${proto:-0} & want)) \
+	"unanswered and skipped steps in the negotiated protocol ($proto)"
 assert_grep "$out/complete.out" '^headers? .*noreply$' "header fields unanswered"
+assert_grep "$out/complete.out" '^eoh noreply$' "the end of the headers unanswered"
 grep -qE '^eom insheader .*name="DKIM-Signature" ' "$out/complete.out" &&
 	world_log "relaygate signs good.test mail (DKIM-Signature insheader)"
 
@@ -238,7 +243,7 @@ ml big_header <<-'EOF'
 EOF
 assert_clean big_header
 assert_grep "$out/big_header.out" '^headers count=1 noreply$' "a 200 KiB field"
-assert_grep "$out/big_header.out" '^eoh continue$' "the headers' end after it"
+assert_grep "$out/big_header.out" '^eoh noreply$' "the headers' end after it"
 # ... a packet over 1 MiB ends the session, with a reason in the log.
 ml too_big <<-'EOF'
 	connect client.test 127.0.0.1 4711

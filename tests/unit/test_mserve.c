@@ -140,8 +140,7 @@ cb_close(struct mserve_session *s)
 }
 
 #define WANT_STEPS                                                             \
-	(MPROTO_P_NOHELO | MPROTO_P_NR_HDR | MPROTO_P_NR_BODY |                \
-	 MPROTO_P_NR_CONN | MPROTO_P_NORCPT)
+	(MPROTO_P_NOHELO | MPROTO_P_NR_HDR | MPROTO_P_NR_BODY | MPROTO_P_NORCPT)
 
 static const struct mserve_ops ops = {
     .actions = MPROTO_F_ADDHDRS | MPROTO_F_CHGHDRS | MPROTO_F_SETSYMLIST,
@@ -157,10 +156,21 @@ static const struct mserve_ops ops = {
     .close = cb_close,
 };
 
+/* The same with connect and the end of the headers unanswered. */
+static const struct mserve_ops ops_nr = {
+    .actions = MPROTO_F_ADDHDRS,
+    .steps = WANT_STEPS | MPROTO_P_NR_CONN | MPROTO_P_NR_EOH,
+    .connect = cb_connect,
+    .envfrom = cb_envfrom,
+    .eoh = cb_eoh,
+    .close = cb_close,
+};
+
 /* The MTA's end of one session. */
 struct mta {
 	int fd;
 	pthread_t tid;
+	const struct mserve_ops *ops;
 	int peer;
 	unsigned char in[1 << 16];
 	size_t len;
@@ -172,18 +182,19 @@ session_thread(void *arg)
 {
 	struct mta *m = arg;
 
-	mserve_session_run(m->peer, 0, &ops);
+	mserve_session_run(m->peer, 0, m->ops);
 	return NULL;
 }
 
-/* mta_open - a session over a socketpair, its engine in a thread */
+/* mta_open_ops - a session over a socketpair, its engine in a thread */
 static struct mta *
-mta_open(void)
+mta_open_ops(const struct mserve_ops *o)
 {
 	struct mta *m = xcalloc(1, sizeof(*m));
 	struct timeval tv = {.tv_sec = 5};
 	int sv[2];
 
+	m->ops = o;
 	assert_int_equal(0, socketpair(AF_UNIX, SOCK_STREAM, 0, sv));
 	m->fd = sv[0];
 	m->peer = sv[1];
@@ -192,6 +203,13 @@ mta_open(void)
 	events[0] = '\0';
 	assert_int_equal(0, pthread_create(&m->tid, NULL, session_thread, m));
 	return m;
+}
+
+/* mta_open - a session with the test's usual operations */
+static struct mta *
+mta_open(void)
+{
+	return mta_open_ops(&ops);
 }
 
 /* mta_close - hang up and wait for the engine to finish */
@@ -366,8 +384,7 @@ test_negotiate_postfix(void **state)
 	(void) state;
 	assert_int_equal(6, o.version);
 	assert_int_equal(ops.actions, o.actions);
-	/* NR_CONN is never taken: connect may refuse. */
-	assert_int_equal(WANT_STEPS & ~MPROTO_P_NR_CONN, o.protocol);
+	assert_int_equal(WANT_STEPS, o.protocol);
 	assert_string_equal("i {auth_authen}", o.macros[MPROTO_M_ENVFROM]);
 	assert_string_equal("i", o.macros[MPROTO_M_EOM]);
 	assert_null(o.macros[MPROTO_M_EOH]);
@@ -629,6 +646,36 @@ count_of(const char *hay, const char *needle)
 	return n;
 }
 
+/*
+ * test_unanswered_steps - connect and the end of the headers negotiated
+ * unanswered: nothing is sent for them, not even a refusal (which is
+ * lost), and the next answered step gets the next reply.
+ */
+static void
+test_unanswered_steps(void **state)
+{
+	struct mta *m = mta_open_ops(&ops_nr);
+	char data[512];
+	struct mproto_optneg o =
+	    mta_negotiate(m, 6, MPROTO_POSTFIX_ACTIONS, MPROTO_POSTFIX_PROTOCOL,
+	                  data, sizeof(data));
+
+	(void) state;
+	assert_int_equal(ops_nr.steps, o.protocol);
+	mproto_put_connect(&m->out, "refuse.test", MPROTO_FAMILY_INET, 25,
+	                   "192.0.2.1");
+	mta_mail(m, "<alice@good.test>");
+	mta_expect(m, MPROTO_R_CONTINUE, data, sizeof(data));
+	mproto_put_empty(&m->out, MPROTO_C_EOH);
+	mproto_put_empty(&m->out, MPROTO_C_BODYEOB);
+	mta_send(m);
+	mta_expect(m, MPROTO_R_CONTINUE, data, sizeof(data));
+	mta_close(m);
+	assert_events("connect refuse.test 192.0.2.1;"
+	              "mail <alice@good.test> argc=2 auth=alice i=QID1;"
+	              "eoh i=QID1 edit=-1;close priv=1;");
+}
+
 /* The server's test: sessions counted by the callbacks. */
 static void *
 server_thread(void *arg)
@@ -700,6 +747,7 @@ main(void)
 	    cmocka_unit_test(test_body_in_eob),
 	    cmocka_unit_test(test_edits_not_allowed),
 	    cmocka_unit_test(test_hostile),
+	    cmocka_unit_test(test_unanswered_steps),
 	    cmocka_unit_test(test_server_stop),
 	};
 
