@@ -50,7 +50,7 @@ struct mserve_conn {
 };
 
 struct mserve {
-	int fd; /* listening */
+	int fd; /* listening; -1 once closed (under lock) */
 	int tcp;
 	const struct mserve_ops *ops;
 	pthread_mutex_t lock;
@@ -702,7 +702,11 @@ mserve_run(struct mserve *srv)
 	}
 	pthread_attr_destroy(&attr);
 	mserve_stop(srv);
+	/* Close the socket now: connections still waiting to be accepted
+	   are refused at once instead of hanging until the sessions end. */
 	pthread_mutex_lock(&srv->lock);
+	close(srv->fd);
+	srv->fd = -1;
 	while (srv->nconns > 0)
 		pthread_cond_wait(&srv->idle, &srv->lock);
 	pthread_mutex_unlock(&srv->lock);
@@ -715,7 +719,8 @@ mserve_stop(struct mserve *srv)
 {
 	pthread_mutex_lock(&srv->lock);
 	srv->stopping = 1;
-	(void) shutdown(srv->fd, SHUT_RDWR);
+	if (srv->fd >= 0)
+		(void) shutdown(srv->fd, SHUT_RDWR);
 	for (struct mserve_conn *c = srv->conns; c != NULL; c = c->next)
 		(void) shutdown(c->fd, SHUT_RDWR);
 	pthread_mutex_unlock(&srv->lock);
@@ -727,7 +732,8 @@ mserve_free(struct mserve *srv)
 {
 	if (srv == NULL)
 		return;
-	close(srv->fd);
+	if (srv->fd >= 0)
+		close(srv->fd);
 	pthread_mutex_destroy(&srv->lock);
 	pthread_cond_destroy(&srv->idle);
 	free(srv);

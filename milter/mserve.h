@@ -81,9 +81,11 @@ struct mserve_ops {
 struct mserve;
 
 /*
- * mserve_new - a server on a listening socket (which it takes, and closes
- * in mserve_free()); tcp != 0 for a TCP socket.  Nothing is accepted
- * before mserve_run().  ops is borrowed for the server's lifetime.
+ * mserve_new - a server on a listening socket, which it takes: closed when
+ * mserve_run() stops accepting (connections not yet accepted are refused
+ * at once), or in mserve_free().  tcp != 0 for a TCP socket.  Nothing is
+ * accepted before mserve_run().  ops is borrowed for the server's
+ * lifetime.
  */
 struct mserve *mserve_new(int listen_fd, int tcp, const struct mserve_ops *ops);
 
