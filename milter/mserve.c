@@ -3,7 +3,6 @@
  */
 
 #include <errno.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
@@ -16,11 +15,10 @@
 #include "tcptune.h"
 #include "util.h"
 
-#define MSERVE_VERSION 6        /* the newest protocol version we speak */
-#define MSERVE_READ_SIZE 65536  /* what one read asks for, at least */
-#define MSERVE_TIMEOUT_S 7210   /* an idle MTA connection (libmilter's) */
-#define MSERVE_STACK (2u << 20) /* a session thread's stack */
-#define MSERVE_REPLY_MAX 1024   /* an SMTP reply line */
+#define MSERVE_VERSION 6       /* the newest protocol version we speak */
+#define MSERVE_READ_SIZE 65536 /* what one read asks for, at least */
+#define MSERVE_TIMEOUT_S 7210  /* an idle MTA connection (libmilter's) */
+#define MSERVE_REPLY_MAX 1024  /* an SMTP reply line */
 
 /* One MTA connection. */
 struct mserve_session {
@@ -40,24 +38,6 @@ struct mserve_session {
 	char *macros[MPROTO_M_COUNT]; /* name\0value\0... as sent */
 	size_t macros_len[MPROTO_M_COUNT];
 	char reply[MSERVE_REPLY_MAX]; /* for the next refusal, or "" */
-};
-
-/* A connection a session thread serves. */
-struct mserve_conn {
-	struct mserve *srv;
-	int fd;
-	struct mserve_conn *next;
-};
-
-struct mserve {
-	int fd; /* listening; -1 once closed (under lock) */
-	int tcp;
-	const struct mserve_ops *ops;
-	pthread_mutex_t lock;
-	pthread_cond_t idle;       /* nconns fell to 0 */
-	struct mserve_conn *conns; /* being served; under lock */
-	long nconns;               /* under lock */
-	int stopping;              /* under lock */
 };
 
 /* mserve_stage_of - the macro stage of the command a MACRO is for */
@@ -542,7 +522,7 @@ mserve_serve(struct mserve_session *s)
 }
 
 /* mserve_session_serve - one connection, start to end; fd stays open */
-static void
+void
 mserve_session_serve(int fd, int tcp, const struct mserve_ops *ops)
 {
 	struct mserve_session s = {.fd = fd, .tcp = tcp, .ops = ops};
@@ -556,185 +536,4 @@ mserve_session_serve(int fd, int tcp, const struct mserve_ops *ops)
 	mserve_macros_clear(&s, 0, MPROTO_M_COUNT - 1);
 	mproto_buf_free(&s.in);
 	mproto_buf_free(&s.out);
-}
-
-/* mserve_session_run - one connection; closes fd */
-void
-mserve_session_run(int fd, int tcp, const struct mserve_ops *ops)
-{
-	mserve_session_serve(fd, tcp, ops);
-	close(fd);
-}
-
-/* mserve_new - a server on a listening socket */
-struct mserve *
-mserve_new(int listen_fd, int tcp, const struct mserve_ops *ops)
-{
-	struct mserve *srv = xcalloc(1, sizeof(*srv));
-
-	srv->fd = listen_fd;
-	srv->tcp = tcp;
-	srv->ops = ops;
-	pthread_mutex_init(&srv->lock, NULL);
-	pthread_cond_init(&srv->idle, NULL);
-	return srv;
-}
-
-/* mserve_conn_end - unregister a served connection, then close it */
-static void
-mserve_conn_end(struct mserve_conn *conn)
-{
-	struct mserve *srv = conn->srv;
-
-	pthread_mutex_lock(&srv->lock);
-	for (struct mserve_conn **p = &srv->conns; *p != NULL; p = &(*p)->next)
-		if (*p == conn) {
-			*p = conn->next;
-			break;
-		}
-	if (--srv->nconns == 0)
-		pthread_cond_broadcast(&srv->idle);
-	pthread_mutex_unlock(&srv->lock);
-	close(conn->fd);
-	free(conn);
-}
-
-/* mserve_thread - a session thread */
-static void *
-mserve_thread(void *arg)
-{
-	struct mserve_conn *conn = arg;
-
-	mserve_session_serve(conn->fd, conn->srv->tcp, conn->srv->ops);
-	mserve_conn_end(conn);
-	return NULL;
-}
-
-/*
- * mserve_start - register an accepted connection and give it a thread;
- * when stopping or out of threads it is closed (the MTA defers).
- */
-static void
-mserve_start(struct mserve *srv, int fd, const pthread_attr_t *attr)
-{
-	struct mserve_conn *conn = xcalloc(1, sizeof(*conn));
-	pthread_t tid;
-	int err;
-
-	conn->srv = srv;
-	conn->fd = fd;
-	pthread_mutex_lock(&srv->lock);
-	if (srv->stopping) {
-		pthread_mutex_unlock(&srv->lock);
-		close(fd);
-		free(conn);
-		return;
-	}
-	conn->next = srv->conns;
-	srv->conns = conn;
-	srv->nconns++;
-	pthread_mutex_unlock(&srv->lock);
-	if ((err = pthread_create(&tid, attr, mserve_thread, conn)) != 0) {
-		log_error("cannot start a milter session thread: %s; "
-		          "closing the MTA's connection",
-		          strerror(err));
-		mserve_conn_end(conn);
-	}
-}
-
-/* mserve_stopping - has mserve_stop() been called? */
-static int
-mserve_stopping(struct mserve *srv)
-{
-	int stopping;
-
-	pthread_mutex_lock(&srv->lock);
-	stopping = srv->stopping;
-	pthread_mutex_unlock(&srv->lock);
-	return stopping;
-}
-
-/* mserve_accept_failed - 0 to go on after an accept() error, -1 to stop */
-static int
-mserve_accept_failed(int err)
-{
-	switch (err) {
-	case EINTR:
-	case ECONNABORTED:
-	case EPROTO:
-		return 0;
-	case EMFILE:
-	case ENFILE:
-	case ENOBUFS:
-	case ENOMEM:
-		log_error("cannot accept a milter connection: %s; retrying",
-		          strerror(err));
-		usleep(100000);
-		return 0;
-	default:
-		log_error("cannot accept milter connections: %s",
-		          strerror(err));
-		return -1;
-	}
-}
-
-/* mserve_run - accept and serve until stopped */
-int
-mserve_run(struct mserve *srv)
-{
-	pthread_attr_t attr;
-	int rc = 0, fd;
-
-	pthread_attr_init(&attr);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	pthread_attr_setstacksize(&attr, MSERVE_STACK);
-	while (!mserve_stopping(srv)) {
-		fd = accept4(srv->fd, NULL, NULL, SOCK_CLOEXEC);
-		if (fd >= 0 && srv->tcp)
-			(void) tcptune_nodelay(fd);
-		if (fd >= 0)
-			mserve_start(srv, fd, &attr);
-		else if (!mserve_stopping(srv) &&
-		         mserve_accept_failed(errno) < 0) {
-			rc = -1;
-			break;
-		}
-	}
-	pthread_attr_destroy(&attr);
-	mserve_stop(srv);
-	/* Close the socket now: connections still waiting to be accepted
-	   are refused at once instead of hanging until the sessions end. */
-	pthread_mutex_lock(&srv->lock);
-	close(srv->fd);
-	srv->fd = -1;
-	while (srv->nconns > 0)
-		pthread_cond_wait(&srv->idle, &srv->lock);
-	pthread_mutex_unlock(&srv->lock);
-	return rc;
-}
-
-/* mserve_stop - stop accepting, cut the sessions */
-void
-mserve_stop(struct mserve *srv)
-{
-	pthread_mutex_lock(&srv->lock);
-	srv->stopping = 1;
-	if (srv->fd >= 0)
-		(void) shutdown(srv->fd, SHUT_RDWR);
-	for (struct mserve_conn *c = srv->conns; c != NULL; c = c->next)
-		(void) shutdown(c->fd, SHUT_RDWR);
-	pthread_mutex_unlock(&srv->lock);
-}
-
-/* mserve_free - close the socket, free the server */
-void
-mserve_free(struct mserve *srv)
-{
-	if (srv == NULL)
-		return;
-	if (srv->fd >= 0)
-		close(srv->fd);
-	pthread_mutex_destroy(&srv->lock);
-	pthread_cond_destroy(&srv->idle);
-	free(srv);
 }

@@ -107,11 +107,11 @@ void mserve_stop(struct mserve *srv);
 void mserve_free(struct mserve *srv);
 
 /*
- * mserve_session_run - serve one MTA connection on fd in the calling
- * thread, until QUIT, the connection's end or an error; closes fd.  Used
- * by mserve_run() and by tests over a socketpair.
+ * mserve_session_serve - serve one MTA connection on fd in the calling
+ * thread, until QUIT, the connection's end or an error; fd stays open.
+ * Used by mserve_run()'s threads and by tests over a socketpair.
  */
-void mserve_session_run(int fd, int tcp, const struct mserve_ops *ops);
+void mserve_session_serve(int fd, int tcp, const struct mserve_ops *ops);
 
 /* mserve_priv, mserve_set_priv - the callbacks' data of a session */
 void *mserve_priv(const struct mserve_session *s);

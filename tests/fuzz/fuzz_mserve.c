@@ -165,7 +165,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		close(sv[1]);
 		return 0;
 	}
-	mserve_session_run(sv[1], 0, &fuzz_ops);
+	mserve_session_serve(sv[1], 0, &fuzz_ops);
+	close(sv[1]);
 	pthread_join(tid, NULL);
 	close(sv[0]);
 	if (fuzz_closes != fuzz_connects)

@@ -182,7 +182,8 @@ session_thread(void *arg)
 {
 	struct mta *m = arg;
 
-	mserve_session_run(m->peer, 0, m->ops);
+	mserve_session_serve(m->peer, 0, m->ops);
+	close(m->peer);
 	return NULL;
 }
 
