@@ -226,6 +226,7 @@ mserve_answer(struct mserve_session *s, enum mserve_status st, uint32_t nr)
 	}
 	if (st == MSERVE_CONTINUE) {
 		mproto_put_empty(&s->out, MPROTO_R_CONTINUE);
+		s->reply[0] = '\0';
 		return;
 	}
 	if (s->reply[0] != '\0')

@@ -89,6 +89,10 @@ cb_envfrom(struct mserve_session *s, const char *const *argv, size_t argc)
 		ev("reply=%d", mserve_reply(s, "250", "2.0.0", "fine"));
 		return MSERVE_TEMPFAIL;
 	}
+	if (strstr(argv[0], "stale") != NULL) { /* a text, then no refusal */
+		assert_int_equal(0, mserve_reply(s, "550", "5.7.1", "stale"));
+		return MSERVE_CONTINUE;
+	}
 	return strstr(argv[0], "reject") != NULL ? MSERVE_REJECT
 	                                         : MSERVE_CONTINUE;
 }
@@ -489,7 +493,8 @@ test_message(void **state)
 /*
  * test_refusals - a reply text goes as REPLYCODE, as given (doubling '%'
  * for sendmail is the caller's: milter.c); without a text the bare
- * status; a malformed text is refused and not sent.
+ * status; a malformed text is refused and not sent; a text set at a step
+ * that then continues is not kept for a later refusal.
  */
 static void
 test_refusals(void **state)
@@ -507,12 +512,19 @@ test_refusals(void **state)
 	mta_expect(m, MPROTO_R_REJECT, data, sizeof(data));
 	mta_mail(m, "<badreply@good.test>");
 	mta_expect(m, MPROTO_R_TEMPFAIL, data, sizeof(data));
+	mta_mail(m, "<stale@good.test>");
+	mta_expect(m, MPROTO_R_CONTINUE, data, sizeof(data));
+	mta_mail(m, "<reject@good.test>"); /* not the stale text */
+	mta_expect(m, MPROTO_R_REJECT, data, sizeof(data));
 	mta_close(m);
-	assert_events("connect client.test 192.0.2.1;"
-	              "mail <tempfail@good.test> argc=2 auth=alice i=QID1;"
-	              "abort;mail <reject@good.test> argc=2 auth=alice i=QID1;"
-	              "mail <badreply@good.test> argc=2 auth=alice i=QID1;"
-	              "reply=-1;close priv=1;");
+	assert_events(
+	    "connect client.test 192.0.2.1;"
+	    "mail <tempfail@good.test> argc=2 auth=alice i=QID1;"
+	    "abort;mail <reject@good.test> argc=2 auth=alice i=QID1;"
+	    "mail <badreply@good.test> argc=2 auth=alice i=QID1;"
+	    "reply=-1;mail <stale@good.test> argc=2 auth=alice i=QID1;"
+	    "mail <reject@good.test> argc=2 auth=alice i=QID1;"
+	    "close priv=1;");
 }
 
 /*
