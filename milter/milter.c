@@ -2,11 +2,13 @@
  * milter - relaygate's side of the milter protocol.
  */
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <grp.h>
 #include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -69,8 +71,33 @@ milter_message_end(struct milter_session *s)
  * relaygate is stopping: then the MTA defers this session's mail (at MAIL
  * FROM: the connect step goes unanswered).
  */
+/*
+ * milter_client_addr - the client's address in canonical text for the
+ * policy's scope: IPv4 or IPv6 as inet_ntop() writes it (an "IPv6:"
+ * prefix, as sendmail may send, is dropped); "local" for a client without
+ * an IP address (submission on the relay host: scope.h); "unknown" for an
+ * address that does not parse, which no scope.networks entry matches.
+ */
+static void
+milter_client_addr(char family, const char *addr, char *buf, size_t size)
+{
+	unsigned char bin[sizeof(struct in6_addr)];
+	int af = family == MPROTO_FAMILY_INET6 ? AF_INET6 : AF_INET;
+
+	if (family != MPROTO_FAMILY_INET && family != MPROTO_FAMILY_INET6) {
+		util_strlcpy(buf, "local", size);
+		return;
+	}
+	if (af == AF_INET6 && strncasecmp(addr, "IPv6:", 5) == 0)
+		addr += 5;
+	if (inet_pton(af, addr, bin) != 1 ||
+	    inet_ntop(af, bin, buf, (socklen_t) size) == NULL)
+		util_strlcpy(buf, "unknown", size);
+}
+
 static enum mserve_status
-milter_connect(struct mserve_session *ms, const char *host, const char *addr)
+milter_connect(struct mserve_session *ms, const char *host, char family,
+               const char *addr)
 {
 	struct milter_session *s;
 
@@ -82,8 +109,8 @@ milter_connect(struct mserve_session *ms, const char *host, const char *addr)
 		return MSERVE_CONTINUE;
 	}
 	s->rt = runtime_acquire();
-	util_strlcpy(s->client_addr, addr[0] != '\0' ? addr : "local",
-	             sizeof(s->client_addr));
+	milter_client_addr(family, addr, s->client_addr,
+	                   sizeof(s->client_addr));
 	__atomic_add_fetch(&milter_nsessions, 1, __ATOMIC_RELAXED);
 	return MSERVE_CONTINUE;
 }

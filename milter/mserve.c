@@ -288,7 +288,7 @@ mserve_connect(struct mserve_session *s, const struct mproto_command *c)
 	mserve_end_connect(s);
 	s->connected = 1;
 	if (s->ops->connect != NULL)
-		st = s->ops->connect(s, c->host, c->addr);
+		st = s->ops->connect(s, c->host, c->family, c->addr);
 	mserve_answer(s, st, MPROTO_P_NR_CONN);
 }
 

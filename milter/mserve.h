@@ -64,8 +64,9 @@ struct mserve_ops {
 	uint32_t actions; /* MPROTO_F_* wanted */
 	uint32_t steps;   /* MPROTO_P_* wanted: steps skipped, unanswered */
 	const char *macros[MPROTO_M_COUNT]; /* lists asked for, or NULL */
+	/* family: MPROTO_FAMILY_*; addr as the MTA wrote it, or "" */
 	enum mserve_status (*connect)(struct mserve_session *, const char *host,
-	                              const char *addr);
+	                              char family, const char *addr);
 	enum mserve_status (*envfrom)(struct mserve_session *,
 	                              const char *const *argv, size_t argc);
 	void (*header)(struct mserve_session *, const char *name,

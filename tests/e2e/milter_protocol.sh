@@ -294,6 +294,24 @@ for f in "$out"/cut_*.out; do
 done
 assert_eq "$completed" "$(grep -c 'event=message ' "$log")" "decision lines in all"
 
+world_step "client addresses as the MTA writes them"
+# An IPv6 address with sendmail's prefix and in long form, and a client
+# without an IP address (a unix socket path): the decision line names
+# the canonical address and "local".
+for c in "IPv6:2001:DB8:0:0::1|2001:db8::1" "/run/submit.sock|local"; do
+	ml client <<-EOF
+		connect client.test ${c%%|*} 4711
+		$ENV
+		$HDRS
+		eoh
+		body one line
+		eom
+		quit
+	EOF
+	assert_clean client
+	world_log_wait "$log" "event=message queue_id=$(qids client) .*client=${c#*|} "
+done
+
 world_step "stop: no message context left alive"
 world_relaygate_stop 15
 assert_eq 0 "$WORLD_RELAYGATE_STATUS" "relaygate's exit status"

@@ -27,8 +27,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static int fuzz_connects, fuzz_closes;
 
 static enum mserve_status
-fuzz_connect(struct mserve_session *s, const char *host, const char *addr)
+fuzz_connect(struct mserve_session *s, const char *host, char family,
+             const char *addr)
 {
+	(void) family;
 	(void) addr;
 	fuzz_connects++;
 	mserve_set_priv(s, &fuzz_connects);

@@ -33,9 +33,11 @@
 static long connects, closes, messages; /* atomic */
 
 static enum mserve_status
-st_connect(struct mserve_session *s, const char *host, const char *addr)
+st_connect(struct mserve_session *s, const char *host, char family,
+           const char *addr)
 {
 	(void) host;
+	(void) family;
 	(void) addr;
 	mserve_set_priv(s, xcalloc(1, 1));
 	__atomic_add_fetch(&connects, 1, __ATOMIC_RELAXED);

@@ -67,9 +67,10 @@ macro_or(struct mserve_session *s, const char *name)
 }
 
 static enum mserve_status
-cb_connect(struct mserve_session *s, const char *host, const char *addr)
+cb_connect(struct mserve_session *s, const char *host, char family,
+           const char *addr)
 {
-	ev("connect %s %s", host, addr);
+	ev("connect %s %c%s", host, family, addr);
 	mserve_set_priv(s, (void *) host); /* any non-NULL marker */
 	return strcmp(host, "refuse.test") == 0 ? MSERVE_TEMPFAIL
 	                                        : MSERVE_CONTINUE;
@@ -454,7 +455,7 @@ test_message(void **state)
 	char data[512];
 
 	(void) state;
-	assert_events("connect client.test 192.0.2.1;");
+	assert_events("connect client.test 4192.0.2.1;");
 	mta_mail(m, "<alice@good.test>");
 	mta_expect(m, MPROTO_R_CONTINUE, data, sizeof(data));
 	assert_events("mail <alice@good.test> argc=2 auth=alice i=QID1;");
@@ -518,7 +519,7 @@ test_refusals(void **state)
 	mta_expect(m, MPROTO_R_REJECT, data, sizeof(data));
 	mta_close(m);
 	assert_events(
-	    "connect client.test 192.0.2.1;"
+	    "connect client.test 4192.0.2.1;"
 	    "mail <tempfail@good.test> argc=2 auth=alice i=QID1;"
 	    "abort;mail <reject@good.test> argc=2 auth=alice i=QID1;"
 	    "mail <badreply@good.test> argc=2 auth=alice i=QID1;"
@@ -554,10 +555,10 @@ test_macros_forgotten(void **state)
 	mta_send(m);
 	mta_expect(m, MPROTO_R_TEMPFAIL, data, sizeof(data));
 	mta_close(m);
-	assert_events("connect client.test 192.0.2.1;"
+	assert_events("connect client.test 4192.0.2.1;"
 	              "mail <alice@good.test> argc=2 auth=alice i=QID1;abort;"
 	              "mail <bob@good.test> argc=1 auth=conn-level i=-;"
-	              "close priv=1;connect refuse.test ;close priv=1;");
+	              "close priv=1;connect refuse.test U;close priv=1;");
 }
 
 /* test_body_in_eob - data in the end-of-message packet is body */
@@ -577,7 +578,7 @@ test_body_in_eob(void **state)
 	mta_expect(m, MPROTO_R_INSHEADER, data, sizeof(data));
 	mta_expect(m, MPROTO_R_CONTINUE, data, sizeof(data));
 	mta_close(m);
-	assert_events("connect client.test 192.0.2.1;"
+	assert_events("connect client.test 4192.0.2.1;"
 	              "mail <alice@good.test> argc=2 auth=alice i=QID1;"
 	              "body 5 end;eom i=QID1 edits=000;close priv=1;");
 }
@@ -599,7 +600,7 @@ test_edits_not_allowed(void **state)
 	mta_expect(m, MPROTO_R_INSHEADER, data, sizeof(data));
 	mta_expect(m, MPROTO_R_CONTINUE, data, sizeof(data));
 	mta_close(m);
-	assert_events("connect client.test 192.0.2.1;eom i=- edits=-100;"
+	assert_events("connect client.test 4192.0.2.1;eom i=- edits=-100;"
 	              "close priv=1;");
 }
 
@@ -636,7 +637,7 @@ test_hostile(void **state)
 	static const unsigned char eoh_data[] = {0, 0, 0, 2, 'N', 'x'};
 	static const unsigned char connect_bad[] = {0,   0, 0,   6, 'C',
 	                                            'h', 0, '4', 0, 25};
-	const char *closed = "connect client.test 192.0.2.1;close priv=1;";
+	const char *closed = "connect client.test 4192.0.2.1;close priv=1;";
 
 	(void) state;
 	hostile(unknown, sizeof(unknown), 1, closed);
@@ -684,7 +685,7 @@ test_unanswered_steps(void **state)
 	mta_send(m);
 	mta_expect(m, MPROTO_R_CONTINUE, data, sizeof(data));
 	mta_close(m);
-	assert_events("connect refuse.test 192.0.2.1;"
+	assert_events("connect refuse.test 4192.0.2.1;"
 	              "mail <alice@good.test> argc=2 auth=alice i=QID1;"
 	              "eoh i=QID1 edit=-1;close priv=1;");
 }
