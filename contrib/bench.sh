@@ -46,11 +46,13 @@ BENCH_REPO=$(cd "$BENCH_DIR/../.." && pwd)
 : "${BENCH_SMTP_OPTS:=-d}"     # -d: sessions carry many messages
 : "${BENCH_DELAY_MS:=50}"      # cold checks: delay per DNS query
 : "${BENCH_HOLD:=500}"         # memory: sessions held open
+: "${BENCH_CACHE_CAPACITY:=}"  # cache.capacity (empty: relaygate's default)
 : "${BENCH_BUILD:=1}"
 : "${BENCH_SECTIONS:=memory milter cold postfix}" # a developer's subset
 : "${BENCH_OUT:=$BENCH_REPO/build/release/bench-results.txt}"
 export BENCH_RUNS BENCH_MSGS BENCH_CONNS BENCH_SMTP_MSGS BENCH_SMTP_OPTS \
-	BENCH_SMTP_SESSIONS BENCH_DELAY_MS BENCH_HOLD BENCH_OUT BENCH_SECTIONS
+	BENCH_SMTP_SESSIONS BENCH_DELAY_MS BENCH_HOLD BENCH_OUT BENCH_SECTIONS \
+	BENCH_CACHE_CAPACITY
 
 # bench_build - Release build of relaygate and miltload (host stage only).
 bench_build() {
@@ -175,9 +177,13 @@ bench_sink_start() {
 		"$WORLD_SINK_PORT" || world_fail "smtp-sink did not start"
 }
 
-# rg_conf SELECTOR SOCKET - render relaygate's bench configuration.
+# rg_conf SELECTOR SOCKET - render relaygate's bench configuration, with
+# BENCH_CACHE_CAPACITY as cache.capacity when it is set.
 rg_conf() {
-	sed -e "s|@SELECTOR@|$1|" -e "s|@SOCKET@|$2|" \
+	local capacity=()
+	[[ -z $BENCH_CACHE_CAPACITY ]] ||
+		capacity=(-e "s|^cache: {|cache: {\n\tcapacity = $BENCH_CACHE_CAPACITY;|")
+	sed -e "s|@SELECTOR@|$1|" -e "s|@SOCKET@|$2|" "${capacity[@]}" \
 		"$BENCH_DIR/relaygate-bench.conf" >"$W/tmp/rg-bench.conf"
 }
 
@@ -724,7 +730,7 @@ print_table() {
 		"$(get burst.queries) DNS queries (one check: $(get cold.queries))," \
 		"$(get burst.ok) decided, p50 $(get burst.p50) ms, max $(get burst.max) ms"
 	echo
-	echo "MEMORY (relaygate RSS)"
+	echo "MEMORY (relaygate RSS; cache.capacity ${BENCH_CACHE_CAPACITY:-as by default})"
 	echo "idle: $(fig mem.idle 0.0009765625 %.1f) MiB (anon $(fig mem.idle.anon 0.0009765625 %.1f)," \
 		"file $(fig mem.idle.file 0.0009765625 %.1f), shmem $(fig mem.idle.shmem 0.0009765625 %.1f))"
 	echo "$BENCH_HOLD sessions open: $(fig mem.held 0.0009765625 %.1f) MiB" \
