@@ -366,10 +366,12 @@ mserve_message_command(struct mserve_session *s, const struct mproto_command *c)
 	case MPROTO_C_BODYEOB:
 		mserve_eom(s, c);
 		break;
-	default: /* ABORT */
+	case MPROTO_C_ABORT:
 		if (ops->abort != NULL)
 			ops->abort(s);
 		mserve_macros_clear_message(s);
+		break;
+	default: /* mproto_parse_command() lets no other code through */
 		break;
 	}
 }
