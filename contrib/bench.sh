@@ -448,52 +448,78 @@ smtp_run() {
 		c * 1000 / hz / n, m * 1000 / hz / n }'
 }
 
-# smtp_series NAME MILTERS PID [MIN_CPU] - BENCH_RUNS runs with
-# smtpd_milters set; the milter must spend MIN_CPU ms (0.2) per message.
-smtp_series() {
-	local i r out rates=() relayed=() cpus=() alls=()
-	# A restart, not a reload: after a reload an old smtpd may still take
-	# a session (and with -d all its messages) without the new milter.
-	# Only with an empty queue: a restart in the middle of delivery
-	# leaves queue files that wait for the next trigger.
+# smtp_one NAME MILTERS PID [MIN_CPU] - one run with smtpd_milters set,
+# its figures appended to $W/tmp/smtp.NAME; the milter must spend
+# MIN_CPU ms (0.2) per message.  Each run has Postfix restarted: a
+# reload would leave old smtpd processes that may still take a session
+# (and with -d all its messages) without the new milter.  Only with an
+# empty queue: a restart in the middle of delivery leaves queue files
+# that wait for the next trigger.
+smtp_one() {
+	local out r
 	world_wait 120 queue_drained || world_fail "relay queue not drained"
 	world_postfix_stop relay
 	world_relay_milters "$2"
 	world_postfix_start relay
-	for ((i = 0; i < BENCH_RUNS; i++)); do
-		out=$(smtp_run "$3")
-		read -r -a r <<<"$out"
-		[[ -z $3 ]] || awk -v c="${r[2]}" -v m="${4:-0.2}" \
-			'BEGIN { exit !(c > m) }' ||
-			world_fail "postfix $1: the milter used ${r[2]} ms CPU per" \
-				"message: did the messages pass it?"
-		rates+=("${r[0]}") relayed+=("${r[1]}") cpus+=("${r[2]}")
-		alls+=("${r[3]}")
+	out=$(smtp_run "$3")
+	read -r -a r <<<"$out"
+	[[ -z $3 ]] || awk -v c="${r[2]}" -v m="${4:-0.2}" \
+		'BEGIN { exit !(c > m) }' ||
+		world_fail "postfix $1: the milter used ${r[2]} ms CPU per" \
+			"message: did the messages pass it?"
+	echo "$out" >>"$W/tmp/smtp.$1"
+}
+
+# smtp_record NAME - the statistics of NAME's runs
+smtp_record() {
+	local f=$W/tmp/smtp.$1 i k=(rate relayed cpu all)
+	for i in 0 1 2 3; do
+		# shellcheck disable=SC2046  # one value per word, on purpose
+		record "smtp.$1.${k[i]}" $(awk -v c=$((i + 1)) '{ print $c }' "$f")
 	done
-	record "smtp.$1.rate" "${rates[@]}"
-	record "smtp.$1.relayed" "${relayed[@]}"
-	record "smtp.$1.cpu" "${cpus[@]}"
-	record "smtp.$1.all" "${alls[@]}"
 	world_log "postfix $1: $(get "smtp.$1.rate") msg/s accepted," \
 		"$(get "smtp.$1.relayed") relayed"
 }
 
-# bench_postfix_unix - no milter, then each milter on a unix socket.
+# smtp_pair NAME BASE - NAME's relayed rate over BASE's, round by round
+# (runs of one round are minutes apart at most, so the machine's mood
+# moves both alike), recorded as smtp.NAME.over.BASE.
+smtp_pair() {
+	# shellcheck disable=SC2046  # one value per word, on purpose
+	record "smtp.$1.over.$2" $(paste -d' ' "$W/tmp/smtp.$1" \
+		"$W/tmp/smtp.$2" | awk '{ printf "%.4f\n", $2 / $6 }')
+}
+
+# bench_postfix_unix - rounds of: no milter, then each milter on a unix
+# socket; relaygate also with its Ed25519 selector (rg-ed-unix).
 bench_postfix_unix() {
+	local i
 	world_step "through Postfix: smtp-source -> Postfix -> milter -> sink"
 	note_cmd "smtp-source $BENCH_SMTP_OPTS -s $BENCH_SMTP_SESSIONS -m $BENCH_SMTP_MSGS -l 4096 -f sender@good.test -t rcpt@example.net 127.0.0.1:25"
 	WORLD_RELAY_MILTERS="" world_postfix_start relay
-	world_postfix_stop relay
-	smtp_series none "" ""
-	smtp_series null-unix "unix:$W/run/null.sock" "$(_world_pid nullmilter)" 0.01
-	smtp_series nullms-unix "unix:$W/run/nullms.sock" "$(_world_pid nullmserve)" 0.01
-	smtp_series odk-unix "unix:$W/run/odk-rsa.sock" "$(_world_pid odk-rsa)"
-	smtp_series rg-unix "$RG_SOCK" "$RG_PID"
-	smtp_series odk-inet "inet:127.0.0.1:8892" "$(_world_pid odk-inet)"
+	for ((i = 0; i < BENCH_RUNS; i++)); do
+		smtp_one none "" ""
+		smtp_one null-unix "unix:$W/run/null.sock" "$(_world_pid nullmilter)" 0.01
+		smtp_one nullms-unix "unix:$W/run/nullms.sock" "$(_world_pid nullmserve)" 0.01
+		smtp_one odk-unix "unix:$W/run/odk-rsa.sock" "$(_world_pid odk-rsa)"
+		smtp_one rg-unix "$RG_SOCK" "$RG_PID"
+		rg_select prezent-b
+		sign_check "$RG_SOCK" ed25519
+		smtp_one rg-ed-unix "$RG_SOCK" "$RG_PID" 0.05
+		rg_select prezent-a
+	done
+	for i in none null-unix nullms-unix odk-unix rg-unix rg-ed-unix; do
+		smtp_record "$i"
+		smtp_pair "$i" none
+	done
+	smtp_pair rg-unix odk-unix
+	smtp_pair rg-unix nullms-unix
 }
 
-# bench_postfix_inet - relaygate restarted on an inet socket.
+# bench_postfix_inet - relaygate restarted on an inet socket; rounds of:
+# no milter, OpenDKIM on inet, relaygate on inet.
 bench_postfix_inet() {
+	local i
 	world_wait 120 queue_drained || world_fail "relay queue not drained"
 	world_postfix_stop relay
 	world_relaygate_stop 20
@@ -504,7 +530,16 @@ bench_postfix_inet() {
 	}
 	rg_start "$RG_SOCK_NOW"
 	sign_check inet:8891@127.0.0.1 rsa
-	smtp_series rg-inet "inet:127.0.0.1:8891" "$RG_PID"
+	for ((i = 0; i < BENCH_RUNS; i++)); do
+		smtp_one none-inet "" ""
+		smtp_one odk-inet "inet:127.0.0.1:8892" "$(_world_pid odk-inet)"
+		smtp_one rg-inet "inet:127.0.0.1:8891" "$RG_PID"
+	done
+	for i in none-inet odk-inet rg-inet; do
+		smtp_record "$i"
+		smtp_pair "$i" none-inet
+	done
+	smtp_pair rg-inet odk-inet
 }
 
 # ---------------------------------------------------------------------------
@@ -690,7 +725,7 @@ print_milter_row() {
 
 # print_table - everything measured
 print_table() {
-	local a s n cpu
+	local a s n cpu base
 	n=$(nproc)
 	print_machine
 	echo
@@ -735,26 +770,30 @@ print_table() {
 		"on $n cores; one session: relaygate $(fig rg.rsa.seq.rate 1 %.0f) msg/s," \
 		"opendkim $(fig odk.rsa.seq.rate 1 %.0f) with RSA)"
 	echo
-	echo "THROUGH POSTFIX (smtp-source $BENCH_SMTP_OPTS -s $BENCH_SMTP_SESSIONS, 4 KiB, RSA-2048)"
-	printf '%-13s %-18s %-18s %6s %-20s %-20s\n' milter "accepted msg/s" \
+	echo "THROUGH POSTFIX (smtp-source $BENCH_SMTP_OPTS -s $BENCH_SMTP_SESSIONS, 4 KiB, RSA-2048; rg-ed-unix: Ed25519)"
+	printf '%-12s %-18s %-18s %-18s %-20s %-20s\n' milter "accepted msg/s" \
 		"relayed msg/s" "x none" "milter CPU ms/msg" "all CPU ms/msg"
-	for a in none null-unix nullms-unix odk-unix rg-unix odk-inet rg-inet; do
-		cpu=-
-		[[ $a == none ]] || cpu=$(fig "smtp.$a.cpu" 1 %.3f)
-		printf '%-13s %-18s %-18s %6s %-20s %-20s\n' "$a" \
+	for a in none null-unix nullms-unix odk-unix rg-unix rg-ed-unix \
+		none-inet odk-inet rg-inet; do
+		cpu=- base=none
+		[[ $a == none* ]] || cpu=$(fig "smtp.$a.cpu" 1 %.3f)
+		[[ $a != *-inet ]] || base=none-inet
+		printf '%-12s %-18s %-18s %-18s %-20s %-20s\n' "$a" \
 			"$(fig "smtp.$a.rate" 1 %.0f)" "$(fig "smtp.$a.relayed" 1 %.0f)" \
-			"$(ratio "smtp.$a.relayed" smtp.none.relayed)" "$cpu" \
+			"$(fig "smtp.$a.over.$base" 1 %.2f)" "$cpu" \
 			"$(fig "smtp.$a.all" 1 %.3f)"
 	done
 	echo "(accepted: until smtp-source had its last reply; relayed: until the" \
-		"last message had left the relay for the sink; x none: relayed, against" \
-		"Postfix with no milter; all: the whole machine's busy CPU time, from" \
-		"the first message to the last one delivered, per message)"
-	echo "relaygate / opendkim, relayed: unix $(ratio smtp.rg-unix.relayed smtp.odk-unix.relayed)," \
-		"inet $(ratio smtp.rg-inet.relayed smtp.odk-inet.relayed);" \
+		"last message had left the relay for the sink; x none: relayed, over" \
+		"Postfix with no milter in the same round (a round runs each row once," \
+		"in table order; the inet rows are rounds of their own, after" \
+		"relaygate moved to an inet socket); all: the whole machine's busy CPU" \
+		"time, from the first message to the last one delivered, per message)"
+	echo "relaygate / opendkim, relayed, round by round:" \
+		"unix $(fig smtp.rg-unix.over.odk-unix 1 %.2f)," \
+		"inet $(fig smtp.rg-inet.over.odk-inet 1 %.2f);" \
 		"relaygate / nullms-unix (the floor: relaygate's engine, one inserted" \
-		"field, no work): unix $(ratio smtp.rg-unix.relayed smtp.nullms-unix.relayed)," \
-		"inet $(ratio smtp.rg-inet.relayed smtp.nullms-unix.relayed)"
+		"field, no work): $(fig smtp.rg-unix.over.nullms-unix 1 %.2f)"
 	echo
 	echo "COLD CHECKS (DNS front delaying each query $BENCH_DELAY_MS ms)"
 	echo "one message, uncached domain: $(fig cold.latency 1 %.0f) ms =" \
