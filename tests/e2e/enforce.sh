@@ -19,67 +19,19 @@ export WORLD_BLACKHOLE_ZONES="slow.test enf-flaky.test"
 . "$here/../world/world.sh"
 # shellcheck source-path=SCRIPTDIR source=lib_ctl.sh
 . "$here/lib_ctl.sh"
+# shellcheck source-path=SCRIPTDIR source=lib_decision.sh
+. "$here/lib_decision.sh"
 world_enter "$@"
 ctl_init
 
-log="$W/log/relaygate.log"
 help="https://relay.example/help/spf-dkim"
 
 world_dns_start
 world_sink_start
-{
-	cat "$WORLD_HOME/relaygate-test.conf"
-	cat <<CONF
-policy: {
-	spf_unauthorized = "tag";
-	dkim_undelegated = "tag";
-	both = "defer";
-	temporary = "defer";
-	multiple_from = "tag";
-	grace_period = 0;
-	help_url = "$help";
-	subject_prefix = "[unverified] ";
-};
-CONF
-} >"$W/tmp/enforce.conf"
+cat "$WORLD_HOME/relaygate-test.conf" "$here/policy-tag-defer.conf" \
+	>"$W/tmp/enforce.conf"
 world_relaygate_start "$W/tmp/enforce.conf"
 world_postfix_start relay
-
-nlines=0
-# decision - wait for the next decision line; LINE holds it
-decision() {
-	nlines=$((nlines + 1))
-	world_wait "$WORLD_WAIT" _decision_has "$nlines" ||
-		world_fail "no decision line #$nlines in relaygate's log"
-	LINE=$(grep 'event=message ' "$log" | sed -n "${nlines}p")
-}
-_decision_has() { (($(grep -c 'event=message ' "$log") >= $1)); }
-
-# has FIELD... - the decision line holds each logfmt FIELD (key=value)
-has() {
-	local f
-	for f in "$@"; do
-		[[ " $LINE " == *" $f "* ]] ||
-			world_fail "decision line lacks '$f': $LINE"
-	done
-}
-
-# deliver [smtpsend options] - send; it must be accepted and arrive.
-# MSG is the delivered message, DKIM the verifier's output.
-deliver() {
-	local n file
-	n=$(world_sink_count)
-	world_smtp_send "$@"
-	assert_smtp RESULT accepted
-	world_sink_wait $((n + 1))
-	file=$(world_sink_find "$WORLD_TOKEN")
-	[[ -n $file ]] || world_fail "message $WORLD_TOKEN not in the sink"
-	MSG="$W/tmp/msg-$WORLD_TOKEN.eml"
-	world_sink_message "$file" >"$MSG"
-	DKIM="$W/tmp/dkim-$WORLD_TOKEN.txt"
-	"$WORLD_PY" "$WORLD_HOME/py/dkimtool.py" verify <"$MSG" >"$DKIM" || true
-	decision
-}
 
 # signed D S - the message carries one valid signature d=D s=S
 signed() {
