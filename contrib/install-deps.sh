@@ -19,7 +19,13 @@ TEST_PKGS="postfix unbound nsd python3 python3-dkim python3-dnspython
 	python3-nacl python3-yaml
 	opendkim opendkim-tools dns-root-data iproute2 util-linux procps
 	openssl swaks
-	groff-base man-db dpkg-dev adduser systemd"
+	groff-base man-db dpkg-dev adduser systemd
+	m4 libdb5.3 libldap-2.5-0 liblockfile1 libnsl2 libsasl2-2 libssl3
+	libwrap0"
+# The second line above: what Debian's sendmail-bin needs to run.  sendmail
+# itself conflicts with Postfix as a package, so tests/e2e/sendmail.sh runs
+# sendmail-bin and sendmail-cf unpacked under build/deps/sendmail (below).
+SENDMAIL_PKGS="sendmail-bin sendmail-cf"
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "install-deps.sh: must run as root (apt-get)" >&2
@@ -50,6 +56,27 @@ if [ -n "$missing" ]; then
 	apt-get install -y -qq --no-install-recommends $missing >/dev/null
 fi
 
+# sendmail for tests/e2e/sendmail.sh, unpacked, not installed.
+repo=$(cd "$(dirname "$0")/.." && pwd)
+sm="$repo/build/deps/sendmail"
+if [ ! -x "$sm/usr/libexec/sendmail/sendmail" ] ||
+    [ ! -f "$sm/usr/share/sendmail/cf/m4/cf.m4" ]; then
+	tmp=$(mktemp -d)
+	# shellcheck disable=SC2086
+	(cd "$tmp" && apt-get download -qq -o APT::Sandbox::User=root \
+	    $SENDMAIL_PKGS >/dev/null 2>&1) || {
+		apt-get update -qq
+		# shellcheck disable=SC2086
+		(cd "$tmp" && apt-get download -qq \
+		    -o APT::Sandbox::User=root $SENDMAIL_PKGS >/dev/null)
+	}
+	rm -rf "$sm"
+	mkdir -p "$sm"
+	for deb in "$tmp"/*.deb; do
+		dpkg-deb -x "$deb" "$sm"
+	done
+	rm -rf "$tmp"
+fi
 # Stop and disable the system's own instances, whatever started them.
 for svc in postfix unbound nsd opendkim; do
 	if command -v systemctl >/dev/null 2>&1 &&
