@@ -223,7 +223,7 @@ message_envelope(struct message *msg, const char *arg)
 /* message_envfrom - the envelope; refuse early when nothing can help */
 enum message_step
 message_envfrom(struct message *msg, const char *arg, const char *auth,
-                struct message_reply *reply)
+                const char *queue_id, struct message_reply *reply)
 {
 	struct policy_input in;
 
@@ -239,7 +239,7 @@ message_envfrom(struct message *msg, const char *arg, const char *auth,
 	if (!policy_envelope(msg->cfg, &in, &msg->d))
 		return MESSAGE_CONTINUE;
 	msg->decided = 1;
-	message_log(msg, NULL);
+	message_log(msg, queue_id);
 	return message_refusal(&msg->d, reply);
 }
 

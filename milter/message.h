@@ -101,11 +101,13 @@ struct message *message_new(const struct message_env *env,
 void message_free(struct message *msg);
 
 /*
- * message_envfrom - the MAIL FROM argument ("<alice@example.nl>") and the
- * SASL login ({auth_authen}, NULL or "" if none); may refuse.
+ * message_envfrom - the MAIL FROM argument ("<alice@example.nl>"), the
+ * SASL login ({auth_authen}, NULL or "" if none) and the MTA's queue id
+ * if it has one yet ({i}; NULL if not), for the decision line of a
+ * refusal here; may refuse.
  */
 enum message_step message_envfrom(struct message *msg, const char *arg,
-                                  const char *auth,
+                                  const char *auth, const char *queue_id,
                                   struct message_reply *reply);
 
 /* message_header - one header field; the value as the MTA passes it */

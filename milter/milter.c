@@ -167,7 +167,8 @@ milter_envfrom(struct mserve_session *ms, const char *const *argv, size_t argc)
 	s->msg = message_new(&env, s->client_addr);
 	__atomic_add_fetch(&milter_nmessages, 1, __ATOMIC_RELAXED);
 	step = message_envfrom(s->msg, argc > 0 ? argv[0] : "",
-	                       mserve_macro(ms, "{auth_authen}"), &reply);
+	                       mserve_macro(ms, "{auth_authen}"),
+	                       mserve_macro(ms, "i"), &reply);
 	if (step == MESSAGE_CONTINUE)
 		return MSERVE_CONTINUE;
 	milter_message_end(s);

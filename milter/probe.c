@@ -193,7 +193,8 @@ probe_feed(struct message *msg, const struct probe_msg *pm, const char *sender,
 	enum message_step st;
 
 	snprintf(arg, sizeof(arg), "<%s>", sender);
-	if ((st = message_envfrom(msg, arg, auth, reply)) != MESSAGE_CONTINUE)
+	if ((st = message_envfrom(msg, arg, auth, PROBE_QUEUE_ID, reply)) !=
+	    MESSAGE_CONTINUE)
 		return st;
 	for (size_t i = 0; i < pm->n; i++)
 		message_header(msg, pm->field[i].name, pm->field[i].value);

@@ -14,7 +14,8 @@
 #     header and the Subject prefix (header add and change);
 #   - neither SPF nor DKIM (policy: defer): 451 after DATA with relaygate's
 #     text (a refusal held from the end of the headers), nothing delivered;
-#   - DNS trouble (policy: defer): 451 at MAIL FROM with relaygate's text;
+#   - DNS trouble (policy: defer): 451 at MAIL FROM with relaygate's text,
+#     and the decision line names the queue id sendmail logged it under;
 #   - relaygate stopped: sendmail defers (F=T in contrib/sendmail.mc), and
 #     after a restart the next message is signed again.
 #
@@ -132,6 +133,10 @@ assert_grep "$WORLD_SMTP" '^MAIL 451 4\.4\.3 slow\.test: the DNS records could n
 	"the early deferral"
 decision
 has env_domain=slow.test action=defer problem=temporary
+[[ $LINE =~ \ queue_id=([A-Za-z0-9]{8,})\  ]] ||
+	world_fail "no queue id on the MAIL FROM deferral's line: $LINE"
+assert_grep "$W/log/syslog" "sendmail\[[0-9]+\]: ${BASH_REMATCH[1]}: .*from=<a@slow\.test>.*reject=451 4\.4\.3" \
+	"sendmail logged the deferral under the queue id relaygate logged"
 assert_eq "$n" "$(world_sink_count)" "messages in the sink after refusals"
 
 world_step "relaygate stopped: sendmail defers (F=T); restarted: signed again"
