@@ -199,14 +199,21 @@ dmarc_state_name(enum dmarc_state state)
 	return "?";
 }
 
-/* dmarc_aligned - do two normalized names align in this mode? */
+/*
+ * dmarc_aligned - do two normalized names align in this mode?  The same
+ * name aligns in both (RFC 7489 section 3.1), with no Public Suffix List
+ * lookup: the common case, where From, MAIL FROM and d= all name the
+ * customer's domain, costs a compare instead of four lookups a message.
+ */
 static int
 dmarc_aligned(const char *a, const char *b, enum dmarc_mode mode)
 {
 	char oa[DOMAIN_SIZE], ob[DOMAIN_SIZE];
 
+	if (strcmp(a, b) == 0)
+		return 1;
 	if (mode == DMARC_MODE_STRICT)
-		return strcmp(a, b) == 0;
+		return 0;
 	return orgdomain_get(a, oa, sizeof(oa)) >= 0 &&
 	       orgdomain_get(b, ob, sizeof(ob)) >= 0 && strcmp(oa, ob) == 0;
 }
