@@ -360,31 +360,51 @@ dkimsign_fold_tag(struct dkimsign_str *out, const char *pv, size_t len, int rsa)
 	return 8 + pvlen;
 }
 
+/* dkimsign_tag - "name=value" and end into tag, emptied first */
+static const char *
+dkimsign_tag(struct dkimsign_str *tag, const char *name, const char *value,
+             const char *end)
+{
+	tag->len = 0;
+	dkimsign_cats(tag, name);
+	dkimsign_cat(tag, "=", 1);
+	dkimsign_cats(tag, value);
+	dkimsign_cats(tag, end);
+	return tag->p;
+}
+
 /*
  * dkimsign_field - the folded DKIM-Signature value with b=b64 (empty:
- * the form that is hashed).  Returns it malloc()ed.
+ * the form that is hashed).  Returns it malloc()ed.  Each tag is built
+ * in one reused buffer: this runs twice a message.
  */
 static char *
 dkimsign_field(const struct dkimsign *d, const char *bh, const char *b64)
 {
 	int rsa = keys_alg(d->key) == KEYS_ALG_RSA;
-	struct dkimsign_str out = {0};
-	char *tags[9];
-	size_t len = DKIMSIGN_INITIAL;
+	struct dkimsign_str out = {0}, tag = {0};
+	char t[24];
+	const char *tags[][2] = {
+	    {"v", "1"},
+	    {"a", rsa ? "rsa-sha256" : "ed25519-sha256"},
+	    {"c", "relaxed/relaxed"},
+	    {"d", d->domain},
+	    {"s", d->selector},
+	    {"t", t},
+	    {"bh", bh},
+	    {"h", d->hlist},
+	    {"b", b64},
+	};
+	size_t n = sizeof(tags) / sizeof(tags[0]), len = DKIMSIGN_INITIAL;
 
-	tags[0] = xstrdup("v=1;");
-	tags[1] = xasprintf("a=%s-sha256;", rsa ? "rsa" : "ed25519");
-	tags[2] = xstrdup("c=relaxed/relaxed;");
-	tags[3] = xasprintf("d=%s;", d->domain);
-	tags[4] = xasprintf("s=%s;", d->selector);
-	tags[5] = xasprintf("t=%" PRId64 ";", d->t);
-	tags[6] = xasprintf("bh=%s;", bh);
-	tags[7] = xasprintf("h=%s;", d->hlist);
-	tags[8] = xasprintf("b=%s", b64);
-	for (size_t i = 0; i < 9; i++) {
-		len = dkimsign_fold_tag(&out, tags[i], len, rsa);
-		free(tags[i]);
+	snprintf(t, sizeof(t), "%" PRId64, d->t);
+	for (size_t i = 0; i < n; i++) {
+		const char *pv = dkimsign_tag(&tag, tags[i][0], tags[i][1],
+		                              i + 1 < n ? ";" : "");
+
+		len = dkimsign_fold_tag(&out, pv, len, rsa);
 	}
+	free(tag.p);
 	return out.p;
 }
 
