@@ -524,10 +524,7 @@ bench_postfix_inet() {
 	world_postfix_stop relay
 	world_relaygate_stop 20
 	RG_SOCK_NOW=inet:8891@127.0.0.1
-	_world_relaygate_ready() {
-		_world_gone "$WORLD_RELAYGATE_PID" && return 2
-		_world_listening t 127.0.0.1 8891
-	}
+	WORLD_MILTER_SOCKET=127.0.0.1:8891
 	rg_start "$RG_SOCK_NOW"
 	sign_check inet:8891@127.0.0.1 rsa
 	for ((i = 0; i < BENCH_RUNS; i++)); do

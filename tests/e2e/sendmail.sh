@@ -156,11 +156,7 @@ world_relaygate_stop 20
 _world_stop sendmail 10 || world_fail "sendmail did not stop"
 sed 's|socket = "unix:@W@/run/relaygate.sock";|socket = "inet:8891@127.0.0.1";|' \
 	"$W/tmp/sendmail-rg.conf" >"$W/tmp/sendmail-rg-inet.conf"
-# The readiness check looks for a unix socket; for inet, ask ss.
-_world_relaygate_ready() {
-	_world_gone "$WORLD_RELAYGATE_PID" && return 2
-	[[ -n $(ss -Hltn 'sport = :8891' 2>/dev/null) ]]
-}
+WORLD_MILTER_SOCKET=127.0.0.1:8891
 world_relaygate_start "$W/tmp/sendmail-rg-inet.conf"
 sm_config "inet:8891@127.0.0.1"
 sm_start

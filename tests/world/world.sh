@@ -1244,10 +1244,16 @@ world_relaygate_start() {
 }
 
 # _world_relaygate_ready - 0 once the milter socket listens, 2 if relaygate
-# is gone (hopeless), else 1.
+# is gone (hopeless), else 1.  WORLD_MILTER_SOCKET is a unix socket's path,
+# or ADDR:PORT when relaygate listens on an inet socket.
 _world_relaygate_ready() {
 	_world_gone "$WORLD_RELAYGATE_PID" && return 2
-	[[ -n $(ss -Hlx "src $WORLD_MILTER_SOCKET" 2>/dev/null) ]]
+	if [[ $WORLD_MILTER_SOCKET == /* ]]; then
+		[[ -n $(ss -Hlx "src $WORLD_MILTER_SOCKET" 2>/dev/null) ]]
+	else
+		_world_listening t "${WORLD_MILTER_SOCKET%:*}" \
+			"${WORLD_MILTER_SOCKET##*:}"
+	fi
 }
 
 # world_install_relaygate - install relaygate inside the world the way a
