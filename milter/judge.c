@@ -16,7 +16,7 @@
 /* Attempts at announcing a change that other processes keep changing. */
 #define JUDGE_MARK_TRIES 3
 
-_Static_assert(sizeof(struct verdict) <= CACHE_PAYLOAD_MAX,
+_Static_assert(VERDICT_ENCODED_MAX <= CACHE_PAYLOAD_MAX,
                "a verdict fits a cache record");
 
 struct judge {
@@ -176,15 +176,19 @@ judge_hold(const struct config *cfg)
 }
 
 /*
- * judge_class - how long a verdict is cached, how long it may stand in
- * after that, and what it means for the grace period.
+ * judge_class - a verdict as the cache stores it (encoded into buf,
+ * VERDICT_ENCODED_MAX bytes): how long it is cached, how long it may stand
+ * in after that, and what it means for the grace period.
  */
 static void
 judge_class(const struct config *cfg, const struct verdict *v,
-            struct cache_verdict *cv)
+            unsigned char *buf, struct cache_verdict *cv)
 {
 	int64_t min = cfg->cache_ttl_min_ms / 1000;
 
+	cv->payload = buf;
+	cv->len = verdict_encode(v, buf);
+	cv->state = v->state;
 	cv->max_stale = cfg->cache_max_stale_ms / 1000;
 	switch (v->state) {
 	case VERDICT_CONFIGURED:
@@ -286,12 +290,12 @@ static void
 judge_store(struct judge *j, const struct config *cfg, const char *domain,
             const struct verdict *v, int64_t now, struct judge_result *out)
 {
-	struct cache_verdict cv = {
-	    .payload = v, .len = sizeof(*v), .state = v->state};
+	unsigned char buf[VERDICT_ENCODED_MAX];
+	struct cache_verdict cv;
 	struct cache_record rec = {.first_seen_bad = 0};
 
 	if (j->cache != NULL) {
-		judge_class(cfg, v, &cv);
+		judge_class(cfg, v, buf, &cv);
 		if (cache_put(j->cache, domain, &cv, now, &rec) != 0)
 			rec.first_seen_bad = 0;
 		else
@@ -310,12 +314,12 @@ int
 judge_put(struct judge *j, const struct config *cfg, const char *domain,
           const struct verdict *v, int64_t now)
 {
-	struct cache_verdict cv = {
-	    .payload = v, .len = sizeof(*v), .state = v->state};
+	unsigned char buf[VERDICT_ENCODED_MAX];
+	struct cache_verdict cv;
 
 	if (j->cache == NULL)
 		return -1;
-	judge_class(cfg, v, &cv);
+	judge_class(cfg, v, buf, &cv);
 	return cache_put(j->cache, domain, &cv, now, NULL) == 0 ? 0 : -1;
 }
 

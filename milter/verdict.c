@@ -167,15 +167,48 @@ verdict_overall(const struct verdict *v)
 	return VERDICT_UNCONFIGURED;
 }
 
+/* verdict_encode - the fixed fields, then the two texts with their NULs */
+size_t
+verdict_encode(const struct verdict *v, unsigned char *buf)
+{
+	const char *text[2] = {v->spf_detail, v->dkim_detail};
+	size_t len = VERDICT_FIXED;
+
+	memcpy(buf, v, VERDICT_FIXED);
+	for (int i = 0; i < 2; i++) {
+		size_t n = strnlen(text[i], VERDICT_DETAIL - 1);
+
+		memcpy(buf + len, text[i], n);
+		buf[len + n] = '\0';
+		len += n + 1;
+	}
+	return len;
+}
+
 /* verdict_decode - stored bytes back into a verdict */
 int
 verdict_decode(const void *bytes, size_t len, struct verdict *out)
 {
-	if (len != sizeof(*out) ||
-	    ((const unsigned char *) bytes)[0] != VERDICT_VERSION)
+	const unsigned char *b = bytes;
+	char *text[2] = {out->spf_detail, out->dkim_detail};
+	size_t at = VERDICT_FIXED;
+
+	if (len < VERDICT_FIXED + 2 || len > VERDICT_ENCODED_MAX ||
+	    b[0] != VERDICT_VERSION)
 		return -1;
-	memcpy(out, bytes, sizeof(*out));
-	return 0;
+	memset(out, 0, sizeof(*out));
+	memcpy(out, b, VERDICT_FIXED);
+	for (int i = 0; i < 2; i++) {
+		const unsigned char *nul = memchr(b + at, '\0', len - at);
+		size_t n;
+
+		if (nul == NULL ||
+		    (n = (size_t) (nul - (b + at))) >= VERDICT_DETAIL)
+			return -1;
+		memcpy(text[i], b + at, n);
+		at += n + 1;
+	}
+	return at == len ? 0 : -1;
 }
 
 /* verdict_restrict - only published keys can sign */

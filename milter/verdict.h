@@ -2,8 +2,8 @@
 #define RELAYGATE_VERDICT_H
 
 /*
- * verdict - what relaygate concludes about one domain, in the compact,
- * fixed-size form the cache stores.
+ * verdict - what relaygate concludes about one domain, in the compact
+ * form the cache stores.
  *
  * MODEL
  *	A check (check.h) finds out everything about a domain; the verdict
@@ -40,7 +40,7 @@
 #include "config.h"
 #include "dmarc.h"
 
-#define VERDICT_VERSION 1
+#define VERDICT_VERSION 2
 #define VERDICT_DETAIL 56
 
 enum verdict_state {
@@ -77,6 +77,20 @@ struct verdict {
 	char spf_detail[VERDICT_DETAIL];  /* "include:spf.dmrmail.nl missing" */
 	char dkim_detail[VERDICT_DETAIL]; /* "prezent-a._domainkey.x.nl" */
 };
+
+/*
+ * The stored form: the fixed fields as they lie in struct verdict, then
+ * each detail text with its NUL.  Most of a verdict's size is detail room
+ * that short texts leave empty; a cache record is smaller without it.
+ */
+#define VERDICT_FIXED offsetof(struct verdict, spf_detail)
+#define VERDICT_ENCODED_MAX (VERDICT_FIXED + 2 * VERDICT_DETAIL)
+
+/*
+ * verdict_encode - v in its stored form into buf (VERDICT_ENCODED_MAX
+ * bytes); returns the length.
+ */
+size_t verdict_encode(const struct verdict *v, unsigned char *buf);
 
 /*
  * verdict_decode - a verdict stored as len bytes (a cache payload) into

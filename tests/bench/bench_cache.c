@@ -157,18 +157,29 @@ bench_lookups(struct bench_run *proto, int nthreads, double seconds,
 	out->core = cpu > 0 ? (double) total / cpu : 0;
 }
 
-/* bench_fill - put every domain; returns puts per second */
-static double
-bench_fill(struct cache *c, char (*names)[48], size_t n)
+/* bench_payload - a configured domain's verdict as judge stores it */
+static struct cache_verdict
+bench_payload(unsigned char *buf)
 {
 	struct verdict v;
-	struct cache_verdict cv = {&v,         sizeof(v), VERDICT_CONFIGURED,
-	                           CACHE_GOOD, 3600,      3600};
-	int64_t t0 = util_monotonic_ms();
+	struct cache_verdict cv = {buf,        0,    VERDICT_CONFIGURED,
+	                           CACHE_GOOD, 3600, 3600};
 
 	memset(&v, 0, sizeof(v));
 	v.version = VERDICT_VERSION;
 	v.state = VERDICT_CONFIGURED;
+	cv.len = verdict_encode(&v, buf);
+	return cv;
+}
+
+/* bench_fill - put every domain; returns puts per second */
+static double
+bench_fill(struct cache *c, char (*names)[48], size_t n)
+{
+	unsigned char buf[VERDICT_ENCODED_MAX];
+	struct cache_verdict cv = bench_payload(buf);
+	int64_t t0 = util_monotonic_ms();
+
 	for (size_t i = 0; i < n; i++)
 		if (cache_put(c, names[i], &cv, T0, NULL) != 0) {
 			perror("cache_put");
@@ -236,6 +247,7 @@ main(int argc, char **argv)
 {
 	struct bench_opts o;
 	char name[64], why[256], (*names)[48];
+	unsigned char buf[VERDICT_ENCODED_MAX];
 	struct config *cfg = config_load_string("", "bench", why, sizeof(why));
 	struct cache_stats st;
 	struct bench_run proto;
@@ -258,7 +270,7 @@ main(int argc, char **argv)
 	printf("table: capacity %zu, segment %.1f MiB, %zu bytes per entry "
 	       "(index and header included), verdict payload %zu bytes\n",
 	       st.capacity, (double) st.segment_bytes / (1 << 20),
-	       st.entry_bytes, sizeof(struct verdict));
+	       st.entry_bytes, bench_payload(buf).len);
 	puts = bench_fill(c, names, o.domains);
 	present = bench_present(c, names, o.domains);
 	cache_stats(c, &st);

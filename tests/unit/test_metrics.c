@@ -101,12 +101,14 @@ static void
 put(struct cache *c, const char *domain, int state)
 {
 	struct verdict v;
-	struct cache_verdict cv = {&v,         sizeof(v), (unsigned) state,
-	                           CACHE_GOOD, 100,       0};
+	unsigned char buf[VERDICT_ENCODED_MAX];
+	struct cache_verdict cv = {buf,        0,   (unsigned) state,
+	                           CACHE_GOOD, 100, 0};
 
 	memset(&v, 0, sizeof(v));
 	v.version = VERDICT_VERSION;
 	v.state = (uint8_t) state;
+	cv.len = verdict_encode(&v, buf);
 	assert_int_equal(cache_put(c, domain, &cv, T0, NULL), 0);
 }
 

@@ -79,7 +79,8 @@ store(struct fixture *fx, const char *domain, int spf, unsigned delegated,
       int temporary, int64_t now)
 {
 	struct verdict v;
-	struct cache_verdict cv = {&v, sizeof(v), 0, CACHE_BAD, 300, 0};
+	unsigned char buf[VERDICT_ENCODED_MAX];
+	struct cache_verdict cv = {buf, 0, 0, CACHE_BAD, 300, 0};
 
 	memset(&v, 0, sizeof(v));
 	v.version = VERDICT_VERSION;
@@ -104,6 +105,7 @@ store(struct fixture *fx, const char *domain, int spf, unsigned delegated,
 		cv.grade = CACHE_TEMP;
 	}
 	cv.state = v.state;
+	cv.len = verdict_encode(&v, buf);
 	assert_int_equal(cache_put(fx->c, domain, &cv, now, NULL), 0);
 	if (!temporary)
 		cache_mark(fx->c, domain, 0, alert_mark(&v), now, NULL);

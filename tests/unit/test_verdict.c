@@ -788,6 +788,56 @@ test_dmarc_round_trip(void **state)
 	}
 }
 
+/*
+ * The stored form: round trip with empty, short and longest texts; its
+ * length is the fixed part and the texts; damaged or foreign bytes are
+ * refused.
+ */
+static void
+test_encode(void **state)
+{
+	static const char *texts[] = {"", "include:spf.dmrmail.nl missing",
+	                              NULL};
+	char longest[VERDICT_DETAIL];
+	unsigned char buf[VERDICT_ENCODED_MAX + 1];
+	struct verdict v, back;
+	size_t len;
+
+	(void) state;
+	memset(longest, 'x', sizeof(longest) - 1);
+	longest[sizeof(longest) - 1] = '\0';
+	for (int i = 0; i < 3; i++) {
+		const char *t = texts[i] != NULL ? texts[i] : longest;
+
+		memset(&v, 0, sizeof(v));
+		v.version = VERDICT_VERSION;
+		v.state = VERDICT_PARTIAL;
+		v.dkim_usable = 2;
+		v.ttl = 3600;
+		util_strlcpy(v.spf_detail, t, sizeof(v.spf_detail));
+		util_strlcpy(v.dkim_detail, "prezent-a._domainkey.x.nl",
+		             sizeof(v.dkim_detail));
+		len = verdict_encode(&v, buf);
+		assert_int_equal(len, VERDICT_FIXED + strlen(t) + 1 + 26);
+		memset(&back, 0xa5, sizeof(back));
+		assert_int_equal(verdict_decode(buf, len, &back), 0);
+		assert_memory_equal(&back, &v, sizeof(v));
+		/* one byte short, one byte over, another version */
+		assert_int_equal(verdict_decode(buf, len - 1, &back), -1);
+		buf[len] = 'y';
+		assert_int_equal(verdict_decode(buf, len + 1, &back), -1);
+		buf[0] = VERDICT_VERSION + 1;
+		assert_int_equal(verdict_decode(buf, len, &back), -1);
+	}
+	util_strlcpy(v.dkim_detail, longest, sizeof(v.dkim_detail));
+	assert_int_equal(verdict_encode(&v, buf), VERDICT_ENCODED_MAX);
+	/* a text without its NUL within VERDICT_DETAIL bytes */
+	memset(buf, 'z', sizeof(buf));
+	memcpy(buf, &v, VERDICT_FIXED);
+	buf[VERDICT_ENCODED_MAX - 1] = '\0';
+	assert_int_equal(verdict_decode(buf, VERDICT_ENCODED_MAX, &back), -1);
+}
+
 int
 main(void)
 {
@@ -806,6 +856,7 @@ main(void)
 	    cmocka_unit_test(test_states_fewer_configured),
 	    cmocka_unit_test(test_state_names),
 	    cmocka_unit_test(test_dmarc_round_trip),
+	    cmocka_unit_test(test_encode),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
