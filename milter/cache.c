@@ -8,10 +8,16 @@
  *	8192	CACHE_STRIPES per-CPU lines of CACHE_METRICS caller's counters
  *	24576	nbuckets x struct cache_page: one bucket (its robust mutex,
  *		CACHE_WAYS 16-bit tags, CLOCK reference bits and hand) followed
- *		by its CACHE_WAYS slots; on x86-64 a page is exactly 4096
+ *		by its CACHE_WAYS slots; on x86-64 a page is exactly 2048
  *		bytes, so a lookup touches one TLB entry per bucket.
  * A slot is a seqlock word (sequence number in the low 32 bits, checksum
- * of the record in the high 32) and the record as 64-bit atomic words.
+ * of the record in the high 32) and CACHE_SLOT_DATA 64-bit atomic words.
+ * A record is its fixed fields, then the domain and the payload packed
+ * together; most fit one slot.  One that does not (a long domain with a
+ * long payload) takes a pair of ways, an even one and the next: its
+ * words run on through the second slot, skipping that slot's seqlock
+ * word, which the writer bumps as well so that a reader who found the
+ * way earlier notices; the second way's tag is CACHE_TAG_PAIR.
  */
 
 #include <endian.h>
@@ -34,7 +40,7 @@
 #include "util.h"
 
 #define CACHE_MAGIC 0x0045484341434752ULL /* "RGCACHE\0" little-endian */
-#define CACHE_LAYOUT_VERSION 3
+#define CACHE_LAYOUT_VERSION 4
 #define CACHE_STRIPES 64
 #define CACHE_STRIPES_OFFSET 4096
 #define CACHE_METRICS_OFFSET 8192
@@ -42,6 +48,16 @@
 #define CACHE_READ_TRIES 64
 #define CACHE_SPIN_TRIES 8
 #define CACHE_OPEN_TRIES 8
+
+/* Data words of a slot (after its seqlock word), and bytes of a pair's
+ * data area after the fixed fields (88 bytes). */
+#define CACHE_SLOT_DATA 30
+#define CACHE_SLOT_WORDS (1 + CACHE_SLOT_DATA)
+#define CACHE_DATA_MAX (8 * 2 * CACHE_SLOT_DATA - 88)
+
+/* Tags: a free way, the second way of a pair; keys use the others. */
+#define CACHE_TAG_FREE 0
+#define CACHE_TAG_PAIR 0xffff
 
 /* Record flags; the high four bits hold the caller's mark. */
 #define CACHE_F_VERDICT 0x1
@@ -94,22 +110,15 @@ struct cache_image {
 	int64_t last_seen;
 	int64_t refresh_until;
 	int64_t reminded_at;
-	char domain[256];
-	uint8_t payload[CACHE_PAYLOAD_MAX];
+	uint8_t data[CACHE_DATA_MAX]; /* the domain, then the payload */
 };
 
 #define CACHE_WORDS (sizeof(struct cache_image) / 8)
-#define CACHE_DOMAIN_WORD (offsetof(struct cache_image, domain) / 8)
-#define CACHE_PAYLOAD_WORD (offsetof(struct cache_image, payload) / 8)
+#define CACHE_DATA_WORD (offsetof(struct cache_image, data) / 8)
 
 union cache_words {
 	struct cache_image im;
 	uint64_t w[CACHE_WORDS];
-};
-
-struct cache_slot {
-	_Atomic uint64_t seqsum;
-	_Atomic uint64_t w[CACHE_WORDS];
 };
 
 struct cache_bucket {
@@ -120,16 +129,18 @@ struct cache_bucket {
 	uint8_t hand;                     /* under lock */
 } __attribute__((aligned(64)));
 
+/* Slot w's seqlock word is word[w * CACHE_SLOT_WORDS]; its data follows. */
 struct cache_page {
 	struct cache_bucket b;
-	struct cache_slot s[CACHE_WAYS];
+	_Atomic uint64_t word[CACHE_WAYS * CACHE_SLOT_WORDS];
 };
 
-_Static_assert(sizeof(struct cache_image) % 8 == 0, "image is words");
-_Static_assert(offsetof(struct cache_image, domain) % 8 == 0, "aligned");
-_Static_assert(offsetof(struct cache_image, payload) % 8 == 0, "aligned");
+_Static_assert(sizeof(struct cache_image) == 8 * 2 * CACHE_SLOT_DATA,
+               "a pair holds the largest record");
+_Static_assert(offsetof(struct cache_image, data) == 88, "fixed fields");
+_Static_assert(DOMAIN_MAX + CACHE_PAYLOAD_MAX <= CACHE_DATA_MAX, "fits");
+_Static_assert(sizeof(struct cache_page) == 2048, "a page is 2 KiB");
 _Static_assert(CACHE_PAYLOAD_MAX <= UINT8_MAX, "payload_len is a byte");
-_Static_assert(DOMAIN_SIZE <= 256, "domain fits");
 _Static_assert(CACHE_WAYS == 8, "ref is a byte of bits");
 _Static_assert(sizeof(struct cache_header) <= CACHE_STRIPES_OFFSET, "hdr");
 _Static_assert(CACHE_STRIPES * sizeof(struct cache_stripe) <=
@@ -254,8 +265,10 @@ cache_key_init(const struct cache *c, const char *domain, struct cache_key *k)
 	if (k->b[1] == k->b[0])
 		k->b[1] = (k->b[0] + 1) % c->nbuckets;
 	k->tag = (uint16_t) ((lo & 0xff) | (hi & 0xff) << 8);
-	if (k->tag == 0)
+	if (k->tag == CACHE_TAG_FREE)
 		k->tag = 1;
+	else if (k->tag == CACHE_TAG_PAIR)
+		k->tag = CACHE_TAG_PAIR - 1;
 	return 0;
 }
 
@@ -284,6 +297,28 @@ cache_mix(uint64_t h[4], const uint64_t *w, size_t from, size_t n)
 		h[l] = cache_mix1(h[l], w[from + i]);
 }
 
+/* cache_used_words - the words a record uses: fixed fields, then data */
+static inline size_t
+cache_used_words(const struct cache_image *im)
+{
+	return CACHE_DATA_WORD +
+	       ((size_t) im->domain_len + im->payload_len + 7) / 8;
+}
+
+/* cache_is_pair - does a record of this image take a pair of ways? */
+static inline int
+cache_is_pair(const struct cache_image *im)
+{
+	return cache_used_words(im) > CACHE_SLOT_DATA;
+}
+
+/* cache_payload - where the payload starts: right after the domain */
+static inline uint8_t *
+cache_payload(struct cache_image *im)
+{
+	return im->data + im->domain_len;
+}
+
 /* cache_checksum - 32-bit check of the used words of a record */
 static uint32_t
 cache_checksum(const union cache_words *u)
@@ -292,9 +327,7 @@ cache_checksum(const union cache_words *u)
 	                 0xa4093822299f31d0ULL, 0x082efa98ec4e6c89ULL};
 	uint64_t x;
 
-	cache_mix(h, u->w, 0, CACHE_DOMAIN_WORD);
-	cache_mix(h, u->w, CACHE_DOMAIN_WORD, (u->im.domain_len + 7) / 8);
-	cache_mix(h, u->w, CACHE_PAYLOAD_WORD, (u->im.payload_len + 7) / 8);
+	cache_mix(h, u->w, 0, cache_used_words(&u->im));
 	x = h[0] ^ cache_rotl(h[1], 16) ^ cache_rotl(h[2], 32) ^
 	    cache_rotl(h[3], 48);
 	x ^= x >> 33;
@@ -303,48 +336,89 @@ cache_checksum(const union cache_words *u)
 	return (uint32_t) (x ^ (x >> 32));
 }
 
-/* cache_words_in - atomic loads of slot words [from, from + n) */
-static inline void
-cache_words_in(const struct cache_slot *s, union cache_words *u, size_t from,
-               size_t n)
+/* cache_seq - a way's seqlock word */
+static inline _Atomic uint64_t *
+cache_seq(const struct cache_page *p, unsigned way)
 {
-	for (size_t i = from; i < from + n; i++)
-		u->w[i] = atomic_load_explicit(&s->w[i], memory_order_relaxed);
+	return (_Atomic uint64_t *) &p->word[way * CACHE_SLOT_WORDS];
 }
 
-/* cache_words_out - atomic stores of slot words [from, from + n) */
+/* cache_word - word i of the record at way; a pair's skips a seqlock */
+static inline _Atomic uint64_t *
+cache_word(const struct cache_page *p, unsigned way, size_t i)
+{
+	return (_Atomic uint64_t *) &p
+	    ->word[way * CACHE_SLOT_WORDS + 1 + i + (i >= CACHE_SLOT_DATA)];
+}
+
+/* cache_words_in - atomic loads of record words [from, from + n) */
 static inline void
-cache_words_out(struct cache_slot *s, const union cache_words *u, size_t from,
-                size_t n)
+cache_words_in(const struct cache_page *p, unsigned way, union cache_words *u,
+               size_t from, size_t n)
 {
 	for (size_t i = from; i < from + n; i++)
-		atomic_store_explicit(&s->w[i], u->w[i], memory_order_relaxed);
+		u->w[i] = atomic_load_explicit(cache_word(p, way, i),
+		                               memory_order_relaxed);
+}
+
+/* cache_words_out - atomic stores of record words [from, from + n) */
+static inline void
+cache_words_out(struct cache_page *p, unsigned way, const union cache_words *u,
+                size_t from, size_t n)
+{
+	for (size_t i = from; i < from + n; i++)
+		atomic_store_explicit(cache_word(p, way, i), u->w[i],
+		                      memory_order_relaxed);
+}
+
+/* cache_tag - a way's tag */
+static inline uint16_t
+cache_tag(const struct cache_page *p, unsigned way)
+{
+	return atomic_load_explicit(&p->b.tag[way], memory_order_relaxed);
+}
+
+/* cache_set_tag - set a way's tag (bucket lock held) */
+static inline void
+cache_set_tag(struct cache_page *p, unsigned way, uint16_t tag)
+{
+	atomic_store_explicit(&p->b.tag[way], tag, memory_order_relaxed);
+}
+
+/* cache_tag_live - does a tag name a record's first way? */
+static inline int
+cache_tag_live(uint16_t tag)
+{
+	return tag != CACHE_TAG_FREE && tag != CACHE_TAG_PAIR;
 }
 
 /*
- * cache_slot_copy - copy a slot's record, stopping early when it is not
- * the wanted domain (k NULL: any).  Unsynchronized: the caller validates
- * the sequence number around it, or holds the bucket lock.
+ * cache_slot_copy - copy the record at a way, stopping early when it is
+ * not the wanted domain (k NULL: any).  Unsynchronized: the caller
+ * validates the sequence number around it, or holds the bucket lock.
  */
 static enum cache_load
-cache_slot_copy(const struct cache_slot *s, const struct cache_key *k,
-                union cache_words *u)
+cache_slot_copy(const struct cache_page *p, unsigned way,
+                const struct cache_key *k, union cache_words *u)
 {
-	size_t dlen, plen;
+	size_t dlen, n, dwords;
 
-	cache_words_in(s, u, 0, CACHE_DOMAIN_WORD);
+	cache_words_in(p, way, u, 0, CACHE_DATA_WORD);
 	dlen = u->im.domain_len;
-	plen = u->im.payload_len;
 	if (dlen == 0)
 		return CACHE_LOAD_EMPTY;
-	if (dlen > DOMAIN_MAX || plen > CACHE_PAYLOAD_MAX)
+	n = cache_used_words(&u->im);
+	if (dlen > DOMAIN_MAX || u->im.payload_len > CACHE_PAYLOAD_MAX ||
+	    (n > CACHE_SLOT_DATA && (way % 2 != 0)))
 		return CACHE_LOAD_CORRUPT;
 	if (k != NULL && dlen != k->len)
 		return CACHE_LOAD_OTHER;
-	cache_words_in(s, u, CACHE_DOMAIN_WORD, (dlen + 7) / 8);
-	if (k != NULL && memcmp(u->im.domain, k->name, dlen) != 0)
+	dwords = (dlen + 7) / 8;
+	cache_words_in(p, way, u, CACHE_DATA_WORD, dwords);
+	if (k != NULL && memcmp(u->im.data, k->name, dlen) != 0)
 		return CACHE_LOAD_OTHER;
-	cache_words_in(s, u, CACHE_PAYLOAD_WORD, (plen + 7) / 8);
+	cache_words_in(p, way, u, CACHE_DATA_WORD + dwords,
+	               n - CACHE_DATA_WORD - dwords);
 	return CACHE_LOAD_OK;
 }
 
@@ -357,27 +431,36 @@ cache_backoff(int attempt)
 }
 
 /*
- * cache_slot_read - the seqlock reader: a consistent copy of the slot, or
- * BUSY after a bounded number of attempts (a writer that is slow, or dead
- * with the sequence number odd), or CORRUPT when the copy was stable but
- * fails its checksum.
+ * cache_slot_read - the seqlock reader: a consistent copy of the record at
+ * a way whose tag is k's (k NULL: a record's first way), or OTHER once the
+ * tag has changed, or BUSY after a bounded number of attempts (a writer
+ * that is slow, or dead with the sequence number odd), or CORRUPT when the
+ * copy was stable but fails its checksum.  The tag is read after the
+ * sequence number: a writer changes it before the sequence number it
+ * releases, so a reader who finds a way taken into a pair learns so.
  */
 static enum cache_load
-cache_slot_read(const struct cache_slot *s, const struct cache_key *k,
-                union cache_words *u)
+cache_slot_read(const struct cache_page *p, unsigned way,
+                const struct cache_key *k, union cache_words *u)
 {
+	_Atomic uint64_t *seq = cache_seq(p, way);
+
 	for (int i = 0; i < CACHE_READ_TRIES; i++) {
 		uint64_t w1, w2;
+		uint16_t tag;
 		enum cache_load r;
 
-		w1 = atomic_load_explicit(&s->seqsum, memory_order_acquire);
+		w1 = atomic_load_explicit(seq, memory_order_acquire);
 		if (w1 & 1) {
 			cache_backoff(i);
 			continue;
 		}
-		r = cache_slot_copy(s, k, u);
+		tag = cache_tag(p, way);
+		if (k != NULL ? tag != k->tag : !cache_tag_live(tag))
+			return CACHE_LOAD_OTHER;
+		r = cache_slot_copy(p, way, k, u);
 		atomic_thread_fence(memory_order_acquire);
-		w2 = atomic_load_explicit(&s->seqsum, memory_order_relaxed);
+		w2 = atomic_load_explicit(seq, memory_order_relaxed);
 		if (w2 != w1) {
 			cache_backoff(i);
 			continue;
@@ -390,27 +473,45 @@ cache_slot_read(const struct cache_slot *s, const struct cache_key *k,
 	return CACHE_LOAD_BUSY;
 }
 
+/* cache_seq_odd - start a write: the sequence number made odd */
+static uint32_t
+cache_seq_odd(_Atomic uint64_t *seq)
+{
+	uint64_t w = atomic_load_explicit(seq, memory_order_relaxed);
+	uint32_t n = (uint32_t) w | 1;
+
+	atomic_store_explicit(seq, (w & ~0xffffffffULL) | n,
+	                      memory_order_relaxed);
+	return n;
+}
+
+/* cache_seq_even - end a write: the next even number and a checksum */
+static void
+cache_seq_even(_Atomic uint64_t *seq, uint32_t odd, uint32_t sum)
+{
+	atomic_store_explicit(seq, (uint64_t) sum << 32 | (uint32_t) (odd + 1),
+	                      memory_order_release);
+}
+
 /*
- * cache_slot_write - the seqlock writer (bucket lock held): odd sequence,
- * release fence, the used words, then even sequence with the checksum.  An
- * odd sequence left by a dead writer is simply continued.
+ * cache_slot_write - the seqlock writer (bucket lock held): odd sequence
+ * (of both slots, for a pair), release fence, the used words, then even
+ * sequence with the checksum, the second slot's first.  An odd sequence
+ * left by a dead writer is simply continued.
  */
 static void
-cache_slot_write(struct cache_slot *s, const union cache_words *u)
+cache_slot_write(struct cache_page *p, unsigned way, const union cache_words *u)
 {
-	uint64_t w = atomic_load_explicit(&s->seqsum, memory_order_relaxed);
-	uint32_t seq = (uint32_t) w | 1;
+	int pair = cache_is_pair(&u->im);
+	uint32_t seq = cache_seq_odd(cache_seq(p, way)), seq2 = 0;
 
-	atomic_store_explicit(&s->seqsum, (w & ~0xffffffffULL) | seq,
-	                      memory_order_relaxed);
+	if (pair)
+		seq2 = cache_seq_odd(cache_seq(p, way + 1));
 	atomic_thread_fence(memory_order_release);
-	cache_words_out(s, u, 0, CACHE_DOMAIN_WORD);
-	cache_words_out(s, u, CACHE_DOMAIN_WORD, (u->im.domain_len + 7) / 8);
-	cache_words_out(s, u, CACHE_PAYLOAD_WORD, (u->im.payload_len + 7) / 8);
-	atomic_store_explicit(&s->seqsum,
-	                      (uint64_t) cache_checksum(u) << 32 |
-	                          (uint32_t) (seq + 1),
-	                      memory_order_release);
+	cache_words_out(p, way, u, 0, cache_used_words(&u->im));
+	if (pair)
+		cache_seq_even(cache_seq(p, way + 1), seq2, 0);
+	cache_seq_even(cache_seq(p, way), seq, cache_checksum(u));
 }
 
 /* cache_stripe_index - this CPU's line of per-CPU counters */
@@ -434,33 +535,40 @@ cache_stat(struct cache *c, enum cache_stat what)
 
 /* cache_clear_way - empty one way (bucket lock held) */
 static void
-cache_clear_way(struct cache_bucket *b, struct cache_slot *s, unsigned way)
+cache_clear_way(struct cache_page *p, unsigned way)
 {
 	union cache_words empty;
 
 	memset(&empty, 0, sizeof(empty));
-	atomic_store_explicit(&b->tag[way], 0, memory_order_relaxed);
-	atomic_fetch_and_explicit(&b->ref, (uint8_t) ~(1U << way),
+	cache_set_tag(p, way, CACHE_TAG_FREE);
+	atomic_fetch_and_explicit(&p->b.ref, (uint8_t) ~(1U << way),
 	                          memory_order_relaxed);
-	cache_slot_write(s, &empty);
+	cache_slot_write(p, way, &empty);
 }
 
-/* cache_way_valid - does a slot hold a sound record that belongs here? */
+/* cache_way_valid - does a way hold a sound record that belongs here? */
 static int
-cache_way_valid(const struct cache *c, size_t bucket,
-                const struct cache_slot *s, struct cache_key *k)
+cache_way_valid(const struct cache *c, size_t bucket, unsigned way,
+                union cache_words *u, struct cache_key *k)
 {
-	uint64_t w = atomic_load_explicit(&s->seqsum, memory_order_relaxed);
-	union cache_words u;
+	const struct cache_page *p = &c->pages[bucket];
+	uint64_t w =
+	    atomic_load_explicit(cache_seq(p, way), memory_order_relaxed);
+	char name[DOMAIN_SIZE];
 
 	if (w & 1)
 		return 0;
-	if (cache_slot_copy(s, NULL, &u) != CACHE_LOAD_OK ||
-	    (uint32_t) (w >> 32) != cache_checksum(&u))
+	if (cache_slot_copy(p, way, NULL, u) != CACHE_LOAD_OK ||
+	    (uint32_t) (w >> 32) != cache_checksum(u))
 		return 0;
-	u.im.domain[u.im.domain_len] = '\0';
-	if (memchr(u.im.domain, '\0', u.im.domain_len) != NULL ||
-	    cache_key_init(c, u.im.domain, k) != 0)
+	if (cache_is_pair(&u->im) &&
+	    (atomic_load_explicit(cache_seq(p, way + 1), memory_order_relaxed) &
+	     1))
+		return 0;
+	memcpy(name, u->im.data, u->im.domain_len);
+	name[u->im.domain_len] = '\0';
+	if (memchr(name, '\0', u->im.domain_len) != NULL ||
+	    cache_key_init(c, name, k) != 0)
 		return 0;
 	return k->b[0] == bucket || k->b[1] == bucket;
 }
@@ -468,23 +576,29 @@ cache_way_valid(const struct cache *c, size_t bucket,
 /*
  * cache_repair - rebuild a bucket whose lock owner died (lock held, the
  * mutex not yet consistent): keep every sound record and re-derive its
- * tag; empty every way whose record is torn (odd sequence), fails its
+ * tags; empty every way whose record is torn (odd sequence), fails its
  * checksum or does not belong here; recount.
  */
 static void
 cache_repair(struct cache *c, size_t bucket)
 {
 	struct cache_page *p = &c->pages[bucket];
+	union cache_words u;
 	struct cache_key k;
 	unsigned used = 0;
 
 	for (unsigned way = 0; way < CACHE_WAYS; way++) {
-		if (cache_way_valid(c, bucket, &p->s[way], &k)) {
-			atomic_store_explicit(&p->b.tag[way], k.tag,
-			                      memory_order_relaxed);
-			used++;
-		} else {
-			cache_clear_way(&p->b, &p->s[way], way);
+		if (!cache_way_valid(c, bucket, way, &u, &k)) {
+			cache_clear_way(p, way);
+			continue;
+		}
+		cache_set_tag(p, way, k.tag);
+		used++;
+		if (cache_is_pair(&u.im)) {
+			atomic_fetch_and_explicit(&p->b.ref,
+			                          (uint8_t) ~(1U << (way + 1)),
+			                          memory_order_relaxed);
+			cache_set_tag(p, ++way, CACHE_TAG_PAIR);
 		}
 	}
 	atomic_store_explicit(&p->b.used, (uint8_t) used, memory_order_relaxed);
@@ -583,10 +697,9 @@ cache_lookup(const struct cache *c, const struct cache_key *k,
 		for (unsigned w = 0; w < CACHE_WAYS; w++) {
 			enum cache_load r;
 
-			if (atomic_load_explicit(
-			        &p->b.tag[w], memory_order_relaxed) != k->tag)
+			if (cache_tag(p, w) != k->tag)
 				continue;
-			r = cache_slot_read(&p->s[w], k, u);
+			r = cache_slot_read(p, w, k, u);
 			if (r == CACHE_LOAD_OK) {
 				*bucket = k->b[i];
 				*way = w;
@@ -605,12 +718,12 @@ cache_record_fill(struct cache_record *out, const union cache_words *u)
 {
 	const struct cache_image *im = &u->im;
 
-	memcpy(out->domain, im->domain, im->domain_len);
+	memcpy(out->domain, im->data, im->domain_len);
 	out->domain[im->domain_len] = '\0';
 	out->has_verdict = (im->flags & CACHE_F_VERDICT) != 0;
 	out->state = im->state;
 	out->payload_len = im->payload_len;
-	memcpy(out->payload, im->payload, im->payload_len);
+	memcpy(out->payload, im->data + im->domain_len, im->payload_len);
 	out->checked_at = im->checked_at;
 	out->expires_at = im->expires_at;
 	out->stale_until = im->stale_until;
@@ -642,7 +755,7 @@ cache_image_new(union cache_words *u, const struct cache_key *k)
 {
 	memset(u, 0, sizeof(*u));
 	u->im.domain_len = (uint8_t) k->len;
-	memcpy(u->im.domain, k->name, k->len);
+	memcpy(u->im.data, k->name, k->len);
 }
 
 /*
@@ -723,16 +836,14 @@ cache_find_locked(const struct cache *c, const struct cache_key *k,
                   union cache_words *u, size_t *bucket, unsigned *way)
 {
 	for (int i = 0; i < 2; i++) {
-		const struct cache_slot *s = c->pages[k->b[i]].s;
-		const struct cache_bucket *b = &c->pages[k->b[i]].b;
+		const struct cache_page *p = &c->pages[k->b[i]];
 
 		for (unsigned w = 0; w < CACHE_WAYS; w++) {
-			if (atomic_load_explicit(
-			        &b->tag[w], memory_order_relaxed) != k->tag ||
-			    cache_slot_copy(&s[w], k, u) != CACHE_LOAD_OK)
+			if (cache_tag(p, w) != k->tag ||
+			    cache_slot_copy(p, w, k, u) != CACHE_LOAD_OK)
 				continue;
 			if ((uint32_t) (atomic_load_explicit(
-			                    &s[w].seqsum,
+			                    cache_seq(p, w),
 			                    memory_order_relaxed) >>
 			                32) != cache_checksum(u))
 				cache_image_new(u, k);
@@ -744,116 +855,171 @@ cache_find_locked(const struct cache *c, const struct cache_key *k,
 	return 0;
 }
 
-/* cache_free_way - the first free way of a bucket, or -1 */
-static int
-cache_free_way(const struct cache_bucket *b)
+/* cache_ways - the ways a record of this image takes: 1 or 2 */
+static inline unsigned
+cache_ways(const union cache_words *u)
 {
-	for (unsigned w = 0; w < CACHE_WAYS; w++)
-		if (atomic_load_explicit(&b->tag[w], memory_order_relaxed) == 0)
+	return cache_is_pair(&u->im) ? 2 : 1;
+}
+
+/* cache_is_head_of_pair - is the record at way the first of a pair? */
+static inline int
+cache_is_head_of_pair(const struct cache_page *p, unsigned way)
+{
+	return way % 2 == 0 && cache_tag(p, way + 1) == CACHE_TAG_PAIR;
+}
+
+/* cache_free_ways - the first free run of n ways (aligned for 2), or -1 */
+static int
+cache_free_ways(const struct cache_page *p, unsigned n)
+{
+	for (unsigned w = 0; w < CACHE_WAYS; w += n)
+		if (cache_tag(p, w) == CACHE_TAG_FREE &&
+		    (n == 1 || cache_tag(p, w + 1) == CACHE_TAG_FREE))
 			return (int) w;
 	return -1;
 }
 
 /*
  * cache_clock - advance a bucket's CLOCK hand over at most one turn,
- * clearing reference bits, to the first way not referenced since the hand
- * last passed it; -1 if every way was referenced (all bits now clear).
+ * clearing reference bits, to the first run of n ways (aligned for 2)
+ * whose records were not referenced since the hand last passed; -1 if
+ * every run was referenced (all bits now clear).  Readers mark the first
+ * way of a pair, so its second way alone is never a victim.
  */
 static int
-cache_clock(struct cache_bucket *b)
+cache_clock(struct cache_page *p, unsigned n)
 {
-	for (unsigned i = 0; i < CACHE_WAYS; i++) {
-		unsigned w = b->hand;
-		uint8_t bit = (uint8_t) (1U << w);
+	struct cache_bucket *b = &p->b;
 
-		b->hand = (uint8_t) ((w + 1) % CACHE_WAYS);
-		if (!(atomic_fetch_and_explicit(&b->ref, (uint8_t) ~bit,
+	for (unsigned i = 0; i < CACHE_WAYS; i += n) {
+		unsigned w = b->hand & ~(n - 1);
+		uint8_t bits = (uint8_t) (((1U << n) - 1) << w);
+
+		b->hand = (uint8_t) ((w + n) % CACHE_WAYS);
+		if (n == 1 && cache_tag(p, w) == CACHE_TAG_PAIR)
+			continue;
+		if (!(atomic_fetch_and_explicit(&b->ref, (uint8_t) ~bits,
 		                                memory_order_relaxed) &
-		      bit))
+		      bits))
 			return (int) w;
 	}
 	return -1;
 }
 
 /*
- * cache_place - choose a way for a new record (both buckets locked): a
- * free way in the emptier bucket, else CLOCK's victim in the first bucket,
- * else in the second, else (everything referenced) the first bucket's
- * hand.  Returns 1 if a record was evicted.
+ * cache_vacate - empty the record that covers a way, if any (locked): both
+ * ways of a pair.  Returns 1 if there was one.
  */
 static int
-cache_place(struct cache *c, const struct cache_key *k, size_t *bucket,
-            unsigned *way)
-{
-	struct cache_bucket *b0 = &c->pages[k->b[0]].b;
-	struct cache_bucket *b1 = &c->pages[k->b[1]].b;
-	int first = atomic_load_explicit(&b1->used, memory_order_relaxed) <
-	            atomic_load_explicit(&b0->used, memory_order_relaxed);
-	int w;
-
-	for (int i = 0; i < 2; i++) {
-		int pick = first ^ i;
-
-		if ((w = cache_free_way(pick ? b1 : b0)) >= 0) {
-			*bucket = k->b[pick];
-			*way = (unsigned) w;
-			return 0;
-		}
-	}
-	for (int i = 0; i < 2; i++) {
-		if ((w = cache_clock(i ? b1 : b0)) >= 0) {
-			*bucket = k->b[i];
-			*way = (unsigned) w;
-			return 1;
-		}
-	}
-	*bucket = k->b[0];
-	*way = b0->hand;
-	b0->hand = (uint8_t) ((*way + 1) % CACHE_WAYS);
-	return 1;
-}
-
-/* cache_install - write a new record into a chosen way (locked) */
-static void
-cache_install(struct cache *c, const struct cache_key *k, size_t bucket,
-              unsigned way, int evict, const union cache_words *u)
+cache_vacate(struct cache *c, size_t bucket, unsigned way)
 {
 	struct cache_page *p = &c->pages[bucket];
+	uint16_t tag = cache_tag(p, way);
+	int pair;
 
-	if (evict) {
-		atomic_store_explicit(&p->b.tag[way], 0, memory_order_relaxed);
-		cache_stat(c, CACHE_STAT_EVICTIONS);
-	} else {
-		atomic_store_explicit(
-		    &p->b.used,
-		    atomic_load_explicit(&p->b.used, memory_order_relaxed) + 1,
-		    memory_order_relaxed);
-	}
-	atomic_fetch_and_explicit(&p->b.ref, (uint8_t) ~(1U << way),
-	                          memory_order_relaxed);
-	cache_slot_write(&p->s[way], u);
-	atomic_store_explicit(&p->b.tag[way], k->tag, memory_order_relaxed);
-	cache_stat(c, CACHE_STAT_INSERTS);
-}
-
-/* cache_remove - empty a way (locked) */
-static void
-cache_remove(struct cache *c, size_t bucket, unsigned way)
-{
-	struct cache_page *p = &c->pages[bucket];
-
-	cache_clear_way(&p->b, &p->s[way], way);
+	if (tag == CACHE_TAG_FREE)
+		return 0;
+	if (tag == CACHE_TAG_PAIR)
+		way--;
+	pair = cache_is_head_of_pair(p, way);
+	cache_clear_way(p, way);
+	if (pair)
+		cache_clear_way(p, way + 1);
 	atomic_store_explicit(
 	    &p->b.used,
 	    atomic_load_explicit(&p->b.used, memory_order_relaxed) - 1,
 	    memory_order_relaxed);
+	return 1;
+}
+
+/*
+ * cache_place - choose and empty n ways (1, or an aligned 2) for a new
+ * record (both buckets locked): free ways in the emptier bucket, else
+ * around CLOCK's victim in the first bucket, else in the second, else
+ * (everything referenced) around the first bucket's hand.  What stood
+ * there is evicted and counted.
+ */
+static void
+cache_place(struct cache *c, const struct cache_key *k, unsigned n,
+            size_t *bucket, unsigned *way)
+{
+	struct cache_page *p0 = &c->pages[k->b[0]];
+	struct cache_page *p1 = &c->pages[k->b[1]];
+	int first = atomic_load_explicit(&p1->b.used, memory_order_relaxed) <
+	            atomic_load_explicit(&p0->b.used, memory_order_relaxed);
+	int w = -1, evicted = 0;
+
+	for (int i = 0; i < 2 && w < 0; i++) {
+		*bucket = k->b[first ^ i];
+		w = cache_free_ways(first ^ i ? p1 : p0, n);
+	}
+	for (int i = 0; i < 2 && w < 0; i++) {
+		*bucket = k->b[i];
+		w = cache_clock(i ? p1 : p0, n);
+	}
+	if (w < 0) {
+		*bucket = k->b[0];
+		w = p0->b.hand;
+		p0->b.hand = (uint8_t) ((w + 1) % CACHE_WAYS);
+	}
+	*way = (unsigned) w & ~(n - 1);
+	for (unsigned i = 0; i < n; i++)
+		evicted += cache_vacate(c, *bucket, *way + i);
+	while (evicted-- > 0)
+		cache_stat(c, CACHE_STAT_EVICTIONS);
+}
+
+/* cache_install - write a new record into emptied ways (locked) */
+static void
+cache_install(struct cache *c, const struct cache_key *k, size_t bucket,
+              unsigned way, const union cache_words *u)
+{
+	struct cache_page *p = &c->pages[bucket];
+
+	atomic_store_explicit(
+	    &p->b.used,
+	    atomic_load_explicit(&p->b.used, memory_order_relaxed) + 1,
+	    memory_order_relaxed);
+	atomic_fetch_and_explicit(&p->b.ref, (uint8_t) ~(1U << way),
+	                          memory_order_relaxed);
+	if (cache_is_pair(&u->im))
+		cache_set_tag(p, way + 1, CACHE_TAG_PAIR);
+	cache_slot_write(p, way, u);
+	cache_set_tag(p, way, k->tag);
+}
+
+/*
+ * cache_rewrite - write a changed record back where it is (locked): in
+ * place when it takes as many ways as before; a pair that shrank gives
+ * its second way back; a record that grew takes the next way if it is
+ * free.  Returns -1, changing nothing, when it must move.
+ */
+static int
+cache_rewrite(struct cache *c, size_t bucket, unsigned way,
+              const union cache_words *u)
+{
+	struct cache_page *p = &c->pages[bucket];
+	unsigned had = cache_is_head_of_pair(p, way) ? 2 : 1;
+	unsigned need = cache_ways(u);
+
+	if (need > had) {
+		if (way % 2 != 0 || cache_tag(p, way + 1) != CACHE_TAG_FREE)
+			return -1;
+		cache_set_tag(p, way + 1, CACHE_TAG_PAIR);
+	}
+	cache_slot_write(p, way, u);
+	if (need < had)
+		cache_clear_way(p, way + 1);
+	return 0;
 }
 
 /*
  * cache_modify - the one write path: lock the key's buckets, find its
  * record (or start an empty one when create), let edit change it, then
- * write, remove or leave it.  Returns 1 if the record existed, 0 if not,
- * -1 on error with errno.
+ * write, remove or leave it.  A record that grew out of its way and
+ * cannot take the next one moves: readers miss it while it does.
+ * Returns 1 if the record existed, 0 if not, -1 on error with errno.
  */
 static int
 cache_modify(struct cache *c, const char *domain, int create,
@@ -863,7 +1029,7 @@ cache_modify(struct cache *c, const char *domain, int create,
 	union cache_words u;
 	size_t bucket;
 	unsigned way;
-	int found, evict;
+	int found, moved = 0;
 	enum cache_edit act;
 
 	if (c->readonly)
@@ -880,13 +1046,18 @@ cache_modify(struct cache *c, const char *domain, int create,
 	if (!found)
 		cache_image_new(&u, &k);
 	act = edit(&u, found, arg);
-	if (act == CACHE_EDIT_WRITE && found) {
-		cache_slot_write(&c->pages[bucket].s[way], &u);
-	} else if (act == CACHE_EDIT_WRITE) {
-		evict = cache_place(c, &k, &bucket, &way);
-		cache_install(c, &k, bucket, way, evict, &u);
+	if (act == CACHE_EDIT_WRITE && found &&
+	    cache_rewrite(c, bucket, way, &u) != 0) {
+		cache_vacate(c, bucket, way);
+		moved = 1;
+	}
+	if (act == CACHE_EDIT_WRITE && (!found || moved)) {
+		cache_place(c, &k, cache_ways(&u), &bucket, &way);
+		cache_install(c, &k, bucket, way, &u);
+		if (!found)
+			cache_stat(c, CACHE_STAT_INSERTS);
 	} else if (act == CACHE_EDIT_REMOVE && found) {
-		cache_remove(c, bucket, way);
+		cache_vacate(c, bucket, way);
 	}
 	cache_unlock_pair(c, &k);
 	return found;
@@ -910,9 +1081,9 @@ cache_put_edit(union cache_words *u, int found, void *arg)
 	im->flags |= CACHE_F_VERDICT;
 	im->state = (uint8_t) a->v->state;
 	im->payload_len = (uint8_t) a->v->len;
-	memset(im->payload, 0, sizeof(im->payload));
+	memset(cache_payload(im), 0, CACHE_DATA_MAX - im->domain_len);
 	if (a->v->len > 0)
-		memcpy(im->payload, a->v->payload, a->v->len);
+		memcpy(cache_payload(im), a->v->payload, a->v->len);
 	im->checked_at = a->now;
 	im->expires_at = a->now + a->v->ttl;
 	im->stale_until = im->expires_at + a->v->max_stale;
@@ -1109,14 +1280,13 @@ cache_flush_bucket(struct cache *c, size_t bucket, unsigned flags)
 	long n = 0;
 
 	for (unsigned w = 0; w < CACHE_WAYS; w++) {
-		if (atomic_load_explicit(&p->b.tag[w], memory_order_relaxed) ==
-		        0 ||
-		    cache_slot_copy(&p->s[w], NULL, &u) != CACHE_LOAD_OK)
+		if (!cache_tag_live(cache_tag(p, w)) ||
+		    cache_slot_copy(p, w, NULL, &u) != CACHE_LOAD_OK)
 			continue;
-		if (cache_flush_edit(&u, 1, &flags) == CACHE_EDIT_REMOVE)
-			cache_remove(c, bucket, w);
-		else
-			cache_slot_write(&p->s[w], &u);
+		/* Flushed, a record never grows, so it stays where it is. */
+		if (cache_flush_edit(&u, 1, &flags) == CACHE_EDIT_REMOVE ||
+		    cache_rewrite(c, bucket, w, &u) != 0)
+			cache_vacate(c, bucket, w);
 		n++;
 	}
 	return n;
@@ -1201,10 +1371,8 @@ cache_foreach(struct cache *c, cache_visit_fn fn, void *arg)
 		const struct cache_page *p = &c->pages[b];
 
 		for (unsigned w = 0; w < CACHE_WAYS; w++) {
-			if (atomic_load_explicit(&p->b.tag[w],
-			                         memory_order_relaxed) == 0 ||
-			    cache_slot_read(&p->s[w], NULL, &u) !=
-			        CACHE_LOAD_OK)
+			if (!cache_tag_live(cache_tag(p, w)) ||
+			    cache_slot_read(p, w, NULL, &u) != CACHE_LOAD_OK)
 				continue;
 			cache_record_fill(r, &u);
 			n++;
@@ -1402,7 +1570,7 @@ cache_create(struct cache *c, int fd, mode_t mode, gid_t gid, char *why,
 	h = c->hdr;
 	h->version = CACHE_LAYOUT_VERSION;
 	h->page_bytes = sizeof(struct cache_page);
-	h->slot_bytes = sizeof(struct cache_slot);
+	h->slot_bytes = CACHE_SLOT_WORDS * 8;
 	h->ways = CACHE_WAYS;
 	h->nbuckets = c->nbuckets;
 	cache_seed(h->seed);
@@ -1432,10 +1600,9 @@ cache_incompatible(const struct cache_header *h, size_t size, size_t wanted,
 		snprintf(buf, buflen, "layout version %u, expected %u",
 		         h->version, (unsigned) CACHE_LAYOUT_VERSION);
 	else if (h->page_bytes != sizeof(struct cache_page) ||
-	         h->slot_bytes != sizeof(struct cache_slot) ||
-	         h->ways != CACHE_WAYS)
-		snprintf(buf, buflen, "record size %u, expected %zu",
-		         h->slot_bytes, sizeof(struct cache_slot));
+	         h->slot_bytes != CACHE_SLOT_WORDS * 8 || h->ways != CACHE_WAYS)
+		snprintf(buf, buflen, "record size %u, expected %u",
+		         h->slot_bytes, (unsigned) (CACHE_SLOT_WORDS * 8));
 	else if (h->nbuckets < 2 || cache_segment_bytes(h->nbuckets) != size)
 		snprintf(buf, buflen,
 		         "segment size %zu does not match its header", size);

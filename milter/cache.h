@@ -6,10 +6,10 @@
  *
  * MODEL
  *	One POSIX shared-memory segment ("/relaygate") holds a fixed number
- *	of fixed-size records without pointers, so every thread of relaygate,
- *	a restarted relaygate, a second instance on the same host and
- *	relaygatectl see one table.  A record is keyed by a normalized domain
- *	(domain.h) and holds an opaque verdict payload of at most
+ *	of 256-byte slots of records without pointers, so every thread of
+ *	relaygate, a restarted relaygate, a second instance on the same host
+ *	and relaygatectl see one table.  A record is keyed by a normalized
+ *	domain (domain.h) and holds an opaque verdict payload of at most
  *	CACHE_PAYLOAD_MAX bytes, copied in and out (the verdict module owns
  *	its meaning; it must hold codes, not pointers or long text), plus
  *	what the cache itself needs: checked_at, expires_at, stale_until,
@@ -23,6 +23,9 @@
  *	verdict: after cache_flush(), after cache_count() of an uncached
  *	domain, or after a snapshot was loaded; cache_get() reports MISS
  *	for it, and the next cache_put() keeps its history.
+ *	A record takes one slot when its domain and payload together fit in
+ *	152 bytes (a typical domain and an encoded verdict do), else two
+ *	neighbouring slots of the same bucket; the capacity counts slots.
  *	The table is set-associative: a domain hashes (SipHash-1-3, keyed
  *	per segment) to two buckets of CACHE_WAYS records and lives in one of
  *	them.  When both are full, the CLOCK hand of one bucket evicts a
@@ -65,7 +68,9 @@
  *	the record's 32-bit checksum in one atomic word); a reader copies the
  *	record with atomic loads, retries a bounded number of times while a
  *	writer is active and then reports a miss, and drops a copy whose
- *	checksum does not match.  Writers (put, count, claim, flush, merge)
+ *	checksum does not match.  A record that grows into two slots while
+ *	the next one is taken moves within its buckets; a reader misses it
+ *	for that moment.  Writers (put, count, claim, flush, merge)
  *	serialize per bucket with a robust process-shared mutex; when its
  *	owner died (kill -9) mid-update, the next locker rebuilds that bucket
  *	from its records (a record with an odd sequence number or a bad
@@ -94,7 +99,7 @@
 #include "domain.h"
 
 /* Bytes of opaque verdict a record holds; fixed by the layout version. */
-#define CACHE_PAYLOAD_MAX 152
+#define CACHE_PAYLOAD_MAX 136
 
 /* Message counters per record; what each index means is the caller's. */
 #define CACHE_COUNTERS 6
@@ -108,7 +113,7 @@
 /* Records per bucket (the associativity of the table). */
 #define CACHE_WAYS 8
 
-/* The largest capacity cache_open() accepts (records; 32 GiB). */
+/* The largest capacity cache_open() accepts (slots; 16 GiB). */
 #define CACHE_CAPACITY_MAX ((size_t) 1 << 26)
 
 /* cache_open() flags */

@@ -36,16 +36,30 @@
 static char stress_name[64];
 static pthread_barrier_t stress_start;
 
-/* A writer's and reader's view of a record: payload = 8 copies of g. */
+/*
+ * A writer's and reader's view of a record: payload = 1 + g % 16 copies
+ * of g, so that with the long names of odd k a record moves between one
+ * way of the table and a pair of them.
+ */
 struct stamp {
-	uint64_t g[8];
+	uint64_t g[16];
 };
 
-/* stress_domain - the name of domain k */
+/* stamp_len - payload bytes of generation g */
+static size_t
+stamp_len(uint64_t g)
+{
+	return 8 * (1 + (size_t) (g % 16));
+}
+
+/* stress_domain - the name of domain k; odd k have long names */
 static void
 stress_domain(char *buf, size_t len, int k)
 {
-	snprintf(buf, len, "d%d.example", k);
+	snprintf(buf, len, "d%d.%sexample", k,
+	         k % 2 ? "a-long-label-so-that-the-record-needs-two-ways-"
+	                 "of-the-table-when-its-payload-is-long-too."
+	               : "");
 }
 
 /* stress_whole - is a copy consistent with the one put() that wrote it? */
@@ -56,10 +70,13 @@ stress_whole(const struct cache_record *r)
 
 	if (!r->has_verdict)
 		return 1;
-	if (r->payload_len != sizeof(s))
+	if (r->payload_len < 8)
 		return 0;
-	memcpy(&s, r->payload, sizeof(s));
-	for (int i = 1; i < 8; i++)
+	memcpy(&s.g[0], r->payload, 8);
+	if (r->payload_len != stamp_len(s.g[0]))
+		return 0;
+	memcpy(&s, r->payload, r->payload_len);
+	for (size_t i = 1; i < r->payload_len / 8; i++)
 		if (s.g[i] != s.g[0])
 			return 0;
 	return r->state == s.g[0] % 256 &&
@@ -74,7 +91,7 @@ stress_table_thread(void *arg)
 	struct cache_record *r = malloc(sizeof(*r));
 	unsigned seed = (unsigned) (uintptr_t) r;
 	long bad = 0;
-	char domain[32];
+	char domain[128];
 
 	pthread_barrier_wait(&stress_start);
 	for (uint64_t i = 0; i < ROUNDS; i++) {
@@ -82,9 +99,10 @@ stress_table_thread(void *arg)
 		uint64_t g = (uint64_t) rand_r(&seed) % 100000;
 		struct stamp s;
 		struct cache_verdict v = {
-		    &s, sizeof(s), (unsigned) (g % 256), CACHE_GOOD, 100, 10};
+		    &s,         stamp_len(g), (unsigned) (g % 256),
+		    CACHE_GOOD, 100,          10};
 
-		for (int j = 0; j < 8; j++)
+		for (int j = 0; j < 16; j++)
 			s.g[j] = g;
 		stress_domain(domain, sizeof(domain), k);
 		if (op < 3)
@@ -203,7 +221,7 @@ stress_judge_thread(void *arg)
 	struct config *cfg = config_acquire();
 	unsigned seed = (unsigned) (uintptr_t) &seed;
 	struct judge_result r;
-	char domain[32];
+	char domain[128];
 
 	pthread_barrier_wait(&stress_start);
 	for (int i = 0; i < 600; i++) {

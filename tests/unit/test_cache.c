@@ -32,13 +32,14 @@
 
 #define T0 1700000000 /* the test clock starts here */
 
-/* White-box layout facts (cache.c, layout version 3, x86-64). */
+/* White-box layout facts (cache.c, layout version 4, x86-64). */
 #define RAW_PAGES 24576 /* header, statistics, metrics */
-#define RAW_PAGE 4096
+#define RAW_PAGE 2048
 #define RAW_BUCKET 64
-#define RAW_SLOT 504
-#define RAW_DOMAIN 96   /* seqsum word + offset of the domain */
-#define RAW_PAYLOAD 352 /* seqsum word + offset of the payload */
+#define RAW_SLOT 248
+#define RAW_DOMAIN                                                             \
+	96 /* seqsum word + offset of the domain; the payload                  \
+	      follows it */
 
 struct fixture {
 	char name[64];
@@ -521,7 +522,7 @@ test_stats(void **state)
 	assert_int_equal(st.inserts, 1);
 	assert_int_equal(st.entries, 1);
 	assert_int_equal(st.capacity, 64);
-	assert_int_equal(st.entry_bytes, 512 + RAW_PAGES / 64);
+	assert_int_equal(st.entry_bytes, 256 + RAW_PAGES / 64);
 	assert_true(st.created_at > 0);
 }
 
@@ -593,6 +594,174 @@ test_clock_keeps_recent(void **state)
 	cache_close(ro);
 }
 
+/* long_name - domain "p<i>.aaa...": labels of 60, len bytes in all */
+static void
+long_name(char *buf, int i, size_t len)
+{
+	int n = snprintf(buf, DOMAIN_SIZE, "p%d", i);
+
+	memset(buf + n, 'a', len - (size_t) n);
+	for (size_t at = (size_t) n; at < len - 1; at += 61)
+		buf[at] = '.';
+	buf[len] = '\0';
+}
+
+/* big - a verdict of len payload bytes (n + i) */
+static struct cache_verdict
+big(unsigned char *buf, size_t len, int n)
+{
+	for (size_t i = 0; i < len; i++)
+		buf[i] = (unsigned char) (n + (int) i);
+	return (struct cache_verdict){buf,        len, (unsigned) n % 256,
+	                              CACHE_GOOD, 100, 50};
+}
+
+/* big_equal - is r's payload big()'s of len bytes and n? */
+static int
+big_equal(const struct cache_record *r, size_t len, int n)
+{
+	unsigned char want[CACHE_PAYLOAD_MAX];
+
+	big(want, len, n);
+	return r->payload_len == len && memcmp(r->payload, want, len) == 0;
+}
+
+/* big_visit - count records whose payload is not big()'s of their "p<n>" */
+static int
+big_visit(const struct cache_record *r, void *arg)
+{
+	long *bad = arg;
+	int n = -1;
+
+	if (sscanf(r->domain, "p%d.", &n) != 1)
+		return 0;
+	if (n == 9999)
+		n = 7; /* test_pairs_at_capacity's kept domain, as last put */
+	*bad += r->has_verdict && !big_equal(r, r->payload_len, n);
+	return 0;
+}
+
+/* each_visit - visit without looking (cache_foreach() counts) */
+static int
+each_visit(const struct cache_record *r, void *arg)
+{
+	(void) r;
+	(void) arg;
+	return 0;
+}
+
+/*
+ * test_pair_round_trip - a record too long for one way (the longest
+ * domain, the largest payload) takes two: read back whole, shrunk to one
+ * way and grown again, flushed to its history, counted once, visited
+ * once, beside records of one way in the same small table.
+ */
+static void
+test_pair_round_trip(void **state)
+{
+	struct fixture *f = *state;
+	unsigned char buf[CACHE_PAYLOAD_MAX];
+	char name[DOMAIN_SIZE], other[DOMAIN_SIZE];
+	struct cache_verdict v;
+	struct cache_record r;
+	struct cache_stats st;
+
+	long_name(name, 0, DOMAIN_MAX);
+	long_name(other, 1, 100);
+	v = big(buf, CACHE_PAYLOAD_MAX, 1);
+	assert_int_equal(cache_put(f->c, name, &v, T0, NULL), 0);
+	assert_int_equal(cache_put(f->c, other, &v, T0, NULL), 0);
+	for (int i = 0; i < 8; i++) {
+		char s[32];
+
+		snprintf(s, sizeof(s), "s%d.example", i);
+		put(f->c, s, i, CACHE_GOOD, T0);
+	}
+	assert_int_equal(cache_count(f->c, name, 2, T0), 0);
+	assert_int_equal(cache_get(f->c, name, T0, &r), CACHE_FRESH);
+	assert_string_equal(r.domain, name);
+	assert_true(big_equal(&r, CACHE_PAYLOAD_MAX, 1));
+	assert_int_equal(r.counters[2], 1);
+	/* shrinks into one way, grows back into two */
+	for (int n = 2; n < 6; n++) {
+		size_t len = n % 2 ? CACHE_PAYLOAD_MAX : 2;
+
+		v = big(buf, len, n);
+		assert_int_equal(cache_put(f->c, name, &v, T0, NULL), 0);
+		assert_int_equal(cache_get(f->c, name, T0, &r), CACHE_FRESH);
+		assert_true(big_equal(&r, len, n));
+		assert_int_equal(r.checks, n);
+		assert_int_equal(r.counters[2], 1);
+	}
+	assert_int_equal(cache_get(f->c, other, T0, &r), CACHE_FRESH);
+	assert_true(big_equal(&r, CACHE_PAYLOAD_MAX, 1));
+	cache_stats(f->c, &st);
+	assert_int_equal(st.entries, 10);
+	assert_int_equal(st.inserts, 10);
+	assert_int_equal(cache_foreach(f->c, each_visit, NULL), 10);
+	/* flushed: the verdict goes, the history stays */
+	assert_int_equal(cache_flush(f->c, name, 0), 1);
+	assert_int_equal(cache_get(f->c, name, T0, &r), CACHE_MISS);
+	assert_int_equal(cache_peek(f->c, name, T0, &r), CACHE_MISS);
+	assert_string_equal(r.domain, name);
+	assert_int_equal(r.counters[2], 1);
+	assert_int_equal(cache_flush(f->c, other, CACHE_FORGET), 1);
+	cache_stats(f->c, &st);
+	assert_int_equal(st.entries, 9);
+	for (int i = 0; i < 8; i++) {
+		char s[32];
+
+		snprintf(s, sizeof(s), "s%d.example", i);
+		assert_int_equal(cache_get(f->c, s, T0, &r), CACHE_FRESH);
+		snprintf(s, sizeof(s), "v%d", i);
+		assert_memory_equal(r.payload, s, strlen(s));
+	}
+}
+
+/*
+ * test_pairs_at_capacity - a full table of records of one and two ways:
+ * every new record is there right after its write, a record kept in use
+ * survives growing into two ways (in place or moved), and evictions,
+ * inserts and entries agree.
+ */
+static void
+test_pairs_at_capacity(void **state)
+{
+	struct fixture *f = *state;
+	struct cache *ro = test_open(f->name, 0, CACHE_READONLY);
+	unsigned char buf[CACHE_PAYLOAD_MAX];
+	char name[DOMAIN_SIZE], kept[DOMAIN_SIZE];
+	struct cache_verdict v;
+	struct cache_record r;
+	struct cache_stats st;
+	long bad = 0;
+
+	long_name(kept, 9999, 120);
+	put(f->c, kept, 1, CACHE_GOOD, T0);
+	for (int i = 0; i < 640; i++) {
+		long_name(name, i, i % 3 ? 12 : 40 + (size_t) i % 200);
+		v = big(buf, i % 3 ? 2 : CACHE_PAYLOAD_MAX - (size_t) i % 60,
+		        i);
+		assert_int_equal(cache_put(f->c, name, &v, T0, NULL), 0);
+		assert_int_equal(cache_get(ro, name, T0, &r), CACHE_FRESH);
+		assert_true(big_equal(&r, v.len, i));
+		assert_int_equal(cache_get(f->c, kept, T0, NULL), CACHE_FRESH);
+	}
+	v = big(buf, CACHE_PAYLOAD_MAX, 7);
+	assert_int_equal(cache_put(f->c, kept, &v, T0, NULL), 0);
+	assert_int_equal(cache_get(ro, kept, T0, &r), CACHE_FRESH);
+	assert_true(big_equal(&r, CACHE_PAYLOAD_MAX, 7));
+	assert_int_equal(r.checks, 2);
+	cache_close(ro);
+	cache_stats(f->c, &st);
+	assert_int_equal(st.inserts, 641);
+	assert_true(st.entries <= st.capacity);
+	assert_true(st.entries >= st.capacity / 2);
+	assert_int_equal(st.evictions, st.inserts - st.entries);
+	assert_int_equal(cache_foreach(f->c, big_visit, &bad), st.entries);
+	assert_int_equal(bad, 0);
+}
+
 /* raw_map - map a segment directly, to play a broken writer */
 static unsigned char *
 raw_map(const char *name, size_t *len)
@@ -610,12 +779,15 @@ raw_map(const char *name, size_t *len)
 	return m;
 }
 
-/* raw_slot - the offset of the slot holding a (unique) domain */
+/*
+ * raw_slot - the offset of the slot holding a domain (unique in its first
+ * 64 bytes, which lie in the first way even of a pair)
+ */
 static size_t
 raw_slot(unsigned char *m, size_t len, const char *domain)
 {
-	unsigned char *p =
-	    memmem(m + RAW_PAGES, len - RAW_PAGES, domain, strlen(domain) + 1);
+	size_t n = strlen(domain) < 64 ? strlen(domain) : 64;
+	unsigned char *p = memmem(m + RAW_PAGES, len - RAW_PAGES, domain, n);
 	size_t off;
 
 	assert_non_null(p);
@@ -764,7 +936,8 @@ test_corrupt_record_dropped(void **state)
 	put(f->c, "corrupt.example", 1, CACHE_GOOD, T0);
 	m = raw_map(f->name, &len);
 	off = raw_slot(m, len, "corrupt.example");
-	m[off + RAW_PAYLOAD] ^= 0x01; /* "v1" becomes "w1" */
+	m[off + RAW_DOMAIN + strlen("corrupt.example")] ^=
+	    0x01; /* "v1": "w1" */
 	assert_int_equal(cache_get(f->c, "corrupt.example", T0, &r),
 	                 CACHE_MISS);
 	cache_stats(f->c, &st);
@@ -775,6 +948,31 @@ test_corrupt_record_dropped(void **state)
 	                 CACHE_FRESH);
 	assert_memory_equal(r.payload, "v2", 2);
 	munmap(m, len);
+}
+
+/*
+ * die_mid_write - a child process takes the lock of the bucket holding
+ * the slot at off, makes the sequence numbers of its first nways slots
+ * odd (mid-update), flips the byte at off + junk (half the new record)
+ * and dies holding the lock.
+ */
+static void
+die_mid_write(unsigned char *m, size_t off, unsigned nways, size_t junk)
+{
+	pid_t pid = fork();
+	int status;
+
+	if (pid == 0) {
+		size_t page =
+		    RAW_PAGES + (off - RAW_PAGES) / RAW_PAGE * RAW_PAGE;
+
+		pthread_mutex_lock((pthread_mutex_t *) (m + page));
+		for (unsigned i = 0; i < nways; i++)
+			m[off + i * RAW_SLOT] |= 1;
+		m[off + junk] ^= 0x55;
+		_exit(0);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
 }
 
 /*
@@ -790,23 +988,12 @@ test_dead_writer_repaired(void **state)
 	struct cache_record r;
 	unsigned char *m;
 	size_t len, off;
-	pid_t pid;
-	int status;
 
 	put(f->c, "dead.example", 1, CACHE_GOOD, T0);
 	put(f->c, "alive.example", 2, CACHE_GOOD, T0);
 	m = raw_map(f->name, &len);
 	off = raw_slot(m, len, "dead.example");
-	if ((pid = fork()) == 0) {
-		size_t page =
-		    RAW_PAGES + (off - RAW_PAGES) / RAW_PAGE * RAW_PAGE;
-
-		pthread_mutex_lock((pthread_mutex_t *) (m + page));
-		m[off] |= 1;                /* sequence odd: mid-update */
-		m[off + RAW_PAYLOAD] = 'X'; /* half the new payload */
-		_exit(0);                   /* dies holding the lock */
-	}
-	assert_int_equal(waitpid(pid, &status, 0), pid);
+	die_mid_write(m, off, 1, RAW_DOMAIN + strlen("dead.example"));
 	assert_int_equal(cache_get(f->c, "dead.example", T0, &r), CACHE_MISS);
 	assert_int_equal(cache_get(f->c, "alive.example", T0, &r), CACHE_FRESH);
 	cache_stats(f->c, &st);
@@ -818,13 +1005,61 @@ test_dead_writer_repaired(void **state)
 }
 
 /*
+ * test_dead_pair_writer_repaired - the same with a record of two ways,
+ * both sequence numbers left odd: a miss, one repair, the record's
+ * neighbours intact, and the domain can be written again.
+ */
+static void
+test_dead_pair_writer_repaired(void **state)
+{
+	struct fixture *f = *state;
+	unsigned char buf[CACHE_PAYLOAD_MAX];
+	char name[DOMAIN_SIZE];
+	struct cache_verdict v = big(buf, CACHE_PAYLOAD_MAX, 1);
+	struct cache_record r;
+	struct cache_stats st;
+	unsigned char *m;
+	size_t len, off;
+
+	long_name(name, 0, 200);
+	assert_int_equal(cache_put(f->c, name, &v, T0, NULL), 0);
+	put(f->c, "alive.example", 2, CACHE_GOOD, T0);
+	m = raw_map(f->name, &len);
+	off = raw_slot(m, len, name);
+	/* the first of a pair is an even way */
+	assert_int_equal(
+	    ((off - RAW_PAGES) % RAW_PAGE - RAW_BUCKET) / RAW_SLOT % 2, 0);
+	die_mid_write(m, off, 2, RAW_SLOT + 8); /* a word of the second way */
+	assert_int_equal(cache_get(f->c, name, T0, &r), CACHE_MISS);
+	assert_int_equal(cache_get(f->c, "alive.example", T0, &r), CACHE_FRESH);
+	cache_stats(f->c, &st);
+	assert_int_equal(st.repairs, 1);
+	assert_int_equal(st.entries, 1);
+	v = big(buf, CACHE_PAYLOAD_MAX, 3);
+	assert_int_equal(cache_put(f->c, name, &v, T0, NULL), 0);
+	assert_int_equal(cache_get(f->c, name, T0, &r), CACHE_FRESH);
+	assert_true(big_equal(&r, CACHE_PAYLOAD_MAX, 3));
+	munmap(m, len);
+}
+
+/*
  * Self-checking records for the concurrency tests: every field of a
  * record written by stamp_put() follows from its generation, so a reader
  * can tell a torn copy (fields of two writes) from a whole one.
  */
-#define HOT 24        /* domains every process fights over */
-#define CHURN 400     /* domains that force evictions */
-#define STAMP_LEN 150 /* payload bytes */
+#define HOT 24    /* domains every process fights over */
+#define CHURN 400 /* domains that force evictions */
+
+/*
+ * stamp_len - payload bytes of generation g: 8 to CACHE_PAYLOAD_MAX, so
+ * that with the long names of odd k a record moves between one way and a
+ * pair from one write to the next.
+ */
+static size_t
+stamp_len(uint64_t g)
+{
+	return 8 + (size_t) (g % (CACHE_PAYLOAD_MAX - 7));
+}
 
 /* stamp_byte - payload byte i of generation g of domain k */
 static unsigned char
@@ -837,16 +1072,13 @@ stamp_byte(uint64_t g, int k, size_t i)
 static int
 stamp_put(struct cache *c, const char *domain, int k, uint64_t g)
 {
-	unsigned char p[STAMP_LEN];
-	struct cache_verdict v = {p,
-	                          sizeof(p),
-	                          (unsigned) (g % 256),
-	                          CACHE_GOOD,
-	                          (int64_t) (g % 1000),
-	                          5};
+	unsigned char p[CACHE_PAYLOAD_MAX];
+	struct cache_verdict v = {
+	    p,          stamp_len(g),         (unsigned) (g % 256),
+	    CACHE_GOOD, (int64_t) (g % 1000), 5};
 
 	memcpy(p, &g, sizeof(g));
-	for (size_t i = sizeof(g); i < sizeof(p); i++)
+	for (size_t i = sizeof(g); i < v.len; i++)
 		p[i] = stamp_byte(g, k, i);
 	return cache_put(c, domain, &v, T0 + (int64_t) (g % 100000), NULL);
 }
@@ -859,10 +1091,12 @@ stamp_check(const struct cache_record *r, int k)
 
 	if (!r->has_verdict)
 		return 0; /* flushed: history only */
-	if (r->payload_len != STAMP_LEN)
+	if (r->payload_len < sizeof(g))
 		return 1;
 	memcpy(&g, r->payload, sizeof(g));
-	for (size_t i = sizeof(g); i < STAMP_LEN; i++)
+	if (r->payload_len != stamp_len(g))
+		return 1;
+	for (size_t i = sizeof(g); i < r->payload_len; i++)
 		if (r->payload[i] != stamp_byte(g, k, i))
 			return 2;
 	if (r->state != g % 256 ||
@@ -873,25 +1107,29 @@ stamp_check(const struct cache_record *r, int k)
 	return 0;
 }
 
-/* stamp_domain - the name of hot (k < HOT) or churn domain k */
+/* stamp_domain - the name of hot (k < HOT) or churn domain k; odd k long */
 static void
 stamp_domain(char *buf, size_t len, int k)
 {
-	snprintf(buf, len, k < HOT ? "hot%d.example" : "churn%d.example", k);
+	snprintf(buf, len, "%s%d.%sexample", k < HOT ? "hot" : "churn", k,
+	         k % 2 ? "a-name-long-enough-to-need-two-ways-now-and-then."
+	               : "");
 }
 
 /* stamp_index - k of a hammer domain, or -1 */
 static int
 stamp_index(const char *domain)
 {
+	char name[128];
 	int k = -1;
 
-	if (sscanf(domain, "hot%d.example", &k) == 1 && k >= 0 && k < HOT)
-		return k;
-	if (sscanf(domain, "churn%d.example", &k) == 1 && k >= HOT &&
-	    k < HOT + CHURN)
-		return k;
-	return -1;
+	if (sscanf(domain, "hot%d.", &k) != 1 &&
+	    sscanf(domain, "churn%d.", &k) != 1)
+		return -1;
+	if (k < 0 || k >= HOT + CHURN)
+		return -1;
+	stamp_domain(name, sizeof(name), k);
+	return strcmp(name, domain) == 0 ? k : -1;
 }
 
 /*
@@ -901,7 +1139,7 @@ stamp_index(const char *domain)
 static int
 hammer_write(const char *name, int id, long n)
 {
-	char why[256], domain[64];
+	char why[256], domain[128];
 	struct cache *c =
 	    cache_open(name, 0, 0, (gid_t) -1, CACHE_ATTACH, why, sizeof(why));
 	unsigned seed = (unsigned) getpid();
@@ -935,7 +1173,7 @@ static long
 hammer_verify(struct cache *c, long *reads)
 {
 	struct cache_record *r = malloc(sizeof(*r));
-	char domain[64];
+	char domain[128];
 	long torn = 0;
 
 	for (int k = 0; k < HOT + CHURN; k++) {
@@ -1034,7 +1272,7 @@ test_crash_rounds(void **state)
 	struct cache *ro = test_open(f->name, 0, CACHE_READONLY);
 	struct cache_record r;
 	struct cache_stats st;
-	char domain[64];
+	char domain[128];
 	unsigned seed = (unsigned) getpid();
 	long torn = 0, reads = 0, bad = 0;
 
@@ -1270,12 +1508,15 @@ main(void)
 	    T(test_stats),
 	    T(test_eviction_at_capacity),
 	    T(test_clock_keeps_recent),
+	    T(test_pair_round_trip),
+	    T(test_pairs_at_capacity),
 	    T(test_layout_mismatch_recreates),
 	    T(test_foreign_segment),
 	    T(test_readonly),
 	    T(test_mode_and_group),
 	    T(test_corrupt_record_dropped),
 	    T(test_dead_writer_repaired),
+	    T(test_dead_pair_writer_repaired),
 	    T(test_processes_hammer),
 	    T(test_crash_rounds),
 	    T(test_snapshot_round_trip),
