@@ -13,7 +13,6 @@
 
 #include <getopt.h>
 #include <grp.h>
-#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -29,6 +28,7 @@
 #include "dns.h"
 #include "judge.h"
 #include "log.h"
+#include "memory.h"
 #include "metrics.h"
 #include "metrics_http.h"
 #include "milter.h"
@@ -115,23 +115,6 @@ main_args(int argc, char **argv, struct main_opts *opts)
 		main_usage(stderr);
 		exit(2);
 	}
-}
-
-/*
- * main_malloc_setup - allocations of 64 KiB and more get their own
- * mapping, given back to the kernel when freed.  Every milter session
- * holds a read buffer of 64-128 KiB (mserve.c); in glibc's default the
- * first frees raise the mapping threshold, later buffers come from the
- * thread arenas, and the pages they touched stay resident there after
- * the sessions end: 500 sessions, five times over, grew the arenas from
- * 5 to 24 MiB.  A fixed threshold keeps a session's buffer its own.
- */
-static void
-main_malloc_setup(void)
-{
-	/* Only memory is at stake: where it fails (a sanitizer's malloc),
-	 * the buffers stay in the arenas. */
-	(void) mallopt(M_MMAP_THRESHOLD, 64 * 1024);
 }
 
 /* main_log_setup - apply the log part of a configuration */
@@ -576,7 +559,7 @@ main(int argc, char **argv)
 	int err;
 
 	main_args(argc, argv, &opts);
-	main_malloc_setup();
+	memory_setup();
 	if ((cfg = config_load(opts.conf, why, sizeof(why))) == NULL) {
 		fprintf(stderr, "relaygate: %s\n", why);
 		return 1;

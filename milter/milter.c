@@ -16,6 +16,7 @@
 
 #include "listener.h"
 #include "log.h"
+#include "memory.h"
 #include "message.h"
 #include "milter.h"
 #include "mserve.h"
@@ -298,7 +299,9 @@ milter_close(struct mserve_session *ms)
 	milter_message_end(s);
 	if (!s->refused) {
 		runtime_release(s->rt);
-		__atomic_sub_fetch(&milter_nsessions, 1, __ATOMIC_RELAXED);
+		if (__atomic_sub_fetch(&milter_nsessions, 1,
+		                       __ATOMIC_RELAXED) == 0)
+			memory_idle(); /* after a peak, its pages go back */
 	}
 	free(s);
 }
