@@ -1407,9 +1407,13 @@ cache_stats(struct cache *c, struct cache_stats *out)
 		for (int i = 0; i < CACHE_STAT_N; i++)
 			sum[i] += atomic_load_explicit(&c->stripes[s].n[i],
 			                               memory_order_relaxed);
-	for (size_t b = 0; b < c->nbuckets; b++)
+	for (size_t b = 0; b < c->nbuckets; b++) {
 		out->entries += atomic_load_explicit(&c->pages[b].b.used,
 		                                     memory_order_relaxed);
+		for (unsigned w = 1; w < CACHE_WAYS; w += 2)
+			out->doubles +=
+			    cache_tag(&c->pages[b], w) == CACHE_TAG_PAIR;
+	}
 	out->capacity = c->nbuckets * CACHE_WAYS;
 	out->segment_bytes = c->size;
 	out->entry_bytes = c->size / out->capacity;

@@ -173,8 +173,9 @@ struct cache_record {
 };
 
 struct cache_stats {
-	size_t capacity;      /* records */
+	size_t capacity;      /* slots: records of one slot */
 	size_t entries;       /* records in use (with or without verdict) */
+	size_t doubles;       /* of them, records that take two slots */
 	size_t segment_bytes; /* the whole mapping */
 	size_t entry_bytes;   /* segment_bytes / capacity, index included */
 	int64_t created_at;   /* when the segment was created */

@@ -471,8 +471,10 @@ ctl_cache_stats(const struct config *cfg, int argc, char **argv)
 	printf("segment      %s, %.1f MiB, created %s\n", cfg->cache_name,
 	       (double) st.segment_bytes / (1 << 20),
 	       ctl_cache_time(st.created_at, buf, sizeof(buf)));
-	printf("entries      %zu of %zu (%zu bytes each)\n", st.entries,
-	       st.capacity, st.entry_bytes);
+	printf("entries      %zu in %zu of %zu slots (%zu bytes each; %zu "
+	       "records take two)\n",
+	       st.entries, st.entries + st.doubles, st.capacity, st.entry_bytes,
+	       st.doubles);
 	printf("hit rate     %.1f%% of %llu lookups\n",
 	       lookups ? 100.0 * (double) st.hits / (double) lookups : 0.0,
 	       (unsigned long long) lookups);

@@ -127,7 +127,8 @@ metrics_prom_cache(FILE *out, const struct cache_stats *st)
 	metrics_prom_single(out, "relaygate_cache_entries", "gauge",
 	                    "Records in use.", st->entries);
 	metrics_prom_single(out, "relaygate_cache_capacity", "gauge",
-	                    "Records the table holds at most.", st->capacity);
+	                    "Slots of the table; a record takes one or two.",
+	                    st->capacity);
 	metrics_prom_single(
 	    out, "relaygate_cache_created_timestamp_seconds", "gauge",
 	    "When the segment (and so every counter here) "

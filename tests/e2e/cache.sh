@@ -100,7 +100,7 @@ assert_grep "$CTL_OUT" '^good\.test +configured +fresh +[0-9]+s +3 +-$'
 assert_ctl 0 list2 cache list --state partial
 assert_no_grep "$CTL_OUT" '^good\.test'
 assert_ctl 0 stats cache stats
-assert_grep "$CTL_OUT" '^entries +1 of 1024 '
+assert_grep "$CTL_OUT" '^entries +1 in 1 of 1024 slots '
 assert_grep "$CTL_OUT" '^lookups +hit=2 '
 assert_grep "$CTL_OUT" 'configured=1 '
 assert_ctl 1 show-none cache show nosuch.test

@@ -697,6 +697,7 @@ test_pair_round_trip(void **state)
 	assert_true(big_equal(&r, CACHE_PAYLOAD_MAX, 1));
 	cache_stats(f->c, &st);
 	assert_int_equal(st.entries, 10);
+	assert_int_equal(st.doubles, 2);
 	assert_int_equal(st.inserts, 10);
 	assert_int_equal(cache_foreach(f->c, each_visit, NULL), 10);
 	/* flushed: the verdict goes, the history stays */
@@ -708,6 +709,7 @@ test_pair_round_trip(void **state)
 	assert_int_equal(cache_flush(f->c, other, CACHE_FORGET), 1);
 	cache_stats(f->c, &st);
 	assert_int_equal(st.entries, 9);
+	assert_int_equal(st.doubles, 1); /* 253 bytes of name need two */
 	for (int i = 0; i < 8; i++) {
 		char s[32];
 
