@@ -921,7 +921,7 @@ cache_vacate(struct cache *c, size_t bucket, unsigned way)
 	if (tag == CACHE_TAG_FREE)
 		return 0;
 	if (tag == CACHE_TAG_PAIR)
-		way--;
+		way &= ~1U; /* the pair's first way (odd, but for damage) */
 	pair = cache_is_head_of_pair(p, way);
 	cache_clear_way(p, way);
 	if (pair)
@@ -981,8 +981,9 @@ cache_install(struct cache *c, const struct cache_key *k, size_t bucket,
 	    &p->b.used,
 	    atomic_load_explicit(&p->b.used, memory_order_relaxed) + 1,
 	    memory_order_relaxed);
-	atomic_fetch_and_explicit(&p->b.ref, (uint8_t) ~(1U << way),
-	                          memory_order_relaxed);
+	atomic_fetch_and_explicit(
+	    &p->b.ref, (uint8_t) ~(((1U << cache_ways(u)) - 1) << way),
+	    memory_order_relaxed);
 	if (cache_is_pair(&u->im))
 		cache_set_tag(p, way + 1, CACHE_TAG_PAIR);
 	cache_slot_write(p, way, u);
@@ -1006,6 +1007,8 @@ cache_rewrite(struct cache *c, size_t bucket, unsigned way,
 	if (need > had) {
 		if (way % 2 != 0 || cache_tag(p, way + 1) != CACHE_TAG_FREE)
 			return -1;
+		atomic_fetch_and_explicit(&p->b.ref, (uint8_t) ~(2U << way),
+		                          memory_order_relaxed);
 		cache_set_tag(p, way + 1, CACHE_TAG_PAIR);
 	}
 	cache_slot_write(p, way, u);
