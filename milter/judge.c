@@ -323,22 +323,20 @@ judge_put(struct judge *j, const struct config *cfg, const char *domain,
 	return cache_put(j->cache, domain, &cv, now, NULL) == 0 ? 0 : -1;
 }
 
-/* judge_usable - does a record hold a verdict of this version? */
+/* judge_usable - a record's verdict, if it holds one of this version */
 static int
-judge_usable(const struct cache_record *rec)
+judge_usable(const struct cache_record *rec, struct verdict *v)
 {
-	struct verdict v;
-
 	return rec->has_verdict &&
-	       verdict_decode(rec->payload, rec->payload_len, &v) == 0;
+	       verdict_decode(rec->payload, rec->payload_len, v) == 0;
 }
 
-/* judge_from_record - a result from a cached verdict */
+/* judge_from_record - a result from a cached verdict (judge_usable()) */
 static void
-judge_from_record(const struct cache_record *rec, enum judge_source source,
-                  struct judge_result *out)
+judge_from_record(const struct cache_record *rec, const struct verdict *v,
+                  enum judge_source source, struct judge_result *out)
 {
-	memcpy(&out->verdict, rec->payload, sizeof(out->verdict));
+	out->verdict = *v;
 	out->source = source;
 	out->first_seen_bad = rec->first_seen_bad;
 	out->checked_at = rec->checked_at;
@@ -445,7 +443,7 @@ judge_refresh_ahead(struct judge *j, const struct config *cfg,
 static int
 judge_stale(struct judge *j, const struct config *cfg,
             const struct keys_key *const *keys, const struct cache_record *rec,
-            int64_t now, struct judge_result *out)
+            const struct verdict *cached, int64_t now, struct judge_result *out)
 {
 	struct verdict v;
 	int64_t start = util_monotonic_ms();
@@ -455,7 +453,7 @@ judge_stale(struct judge *j, const struct config *cfg,
 		return 0;
 	if (won == 0 || judge_run_check(j, cfg, keys, rec->domain, &v) != 0 ||
 	    v.state == VERDICT_TEMPORARY) {
-		judge_from_record(rec, JUDGE_STALE, out);
+		judge_from_record(rec, cached, JUDGE_STALE, out);
 		judge_watch(j, cfg, rec, &out->verdict, now);
 	} else
 		judge_store(j, cfg, rec->domain, &v, now, out);
@@ -473,16 +471,17 @@ judge_cached(struct judge *j, const struct config *cfg,
              int64_t now, struct judge_result *out)
 {
 	struct cache_record rec;
+	struct verdict v;
 	enum cache_status st = cache_get(j->cache, domain, now, &rec);
 
-	if (st == CACHE_FRESH && judge_usable(&rec)) {
-		judge_from_record(&rec, JUDGE_HIT, out);
+	if (st == CACHE_FRESH && judge_usable(&rec, &v)) {
+		judge_from_record(&rec, &v, JUDGE_HIT, out);
 		judge_watch(j, cfg, &rec, &out->verdict, now);
 		judge_refresh_ahead(j, cfg, &rec, now);
 		return 1;
 	}
-	if (st == CACHE_STALE && judge_usable(&rec))
-		return judge_stale(j, cfg, keys, &rec, now, out);
+	if (st == CACHE_STALE && judge_usable(&rec, &v))
+		return judge_stale(j, cfg, keys, &rec, &v, now, out);
 	return 0;
 }
 
@@ -503,8 +502,8 @@ judge_lead(const char *domain, void *result, void *arg)
 	out->valid = 1;
 	if (j->cache != NULL &&
 	    cache_peek(j->cache, domain, call->now, &rec) == CACHE_FRESH &&
-	    judge_usable(&rec)) {
-		judge_from_record(&rec, JUDGE_HIT, &out->result);
+	    judge_usable(&rec, &v)) {
+		judge_from_record(&rec, &v, JUDGE_HIT, &out->result);
 		judge_watch(j, call->cfg, &rec, &out->result.verdict,
 		            call->now);
 	} else if (judge_run_check(j, call->cfg, call->keys, domain, &v) == 0)

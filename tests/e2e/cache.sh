@@ -50,6 +50,12 @@ send() {
 }
 _decision_has() { (($(grep -c 'event=message ' "$log") >= $1)); }
 
+# reason_of N - the reason field of decision line N
+reason_of() {
+	grep 'event=message ' "$log" | sed -n "$1p" |
+		sed -n 's/.* reason="\([^"]*\)".*/\1/p'
+}
+
 # stop - stop relaygate; it must exit cleanly (ASan: no leak, no error)
 stop() {
 	world_relaygate_stop
@@ -174,5 +180,15 @@ assert_ctl 0 check-store check good.test
 assert_ctl 0 show-stored cache show good.test
 assert_eq configured "$(field "$CTL_OUT" state)" "state after relaygatectl check"
 send good.test hit
+
+world_step "a verdict from the cache reads as the checked one, diagnosis too"
+# onlyb.test is signed with prezent-b; the reason names the missing
+# prezent-a record, a detail text the cache keeps with the verdict.
+send onlyb.test checked
+checked=$(reason_of "$nlines")
+send onlyb.test hit
+assert_eq "$checked" "$(reason_of "$nlines")" "reason of a cached verdict"
+[[ $checked == *"dkim=missing (prezent-a._domainkey.onlyb.test)"* ]] ||
+	world_fail "onlyb.test: reason without the DKIM detail: $checked"
 stop
 world_log "cache: OK"

@@ -88,6 +88,7 @@ fake_check(const struct config *cfg, const struct keys_key *const *keys,
 	}
 	snprintf(out->spf_detail, sizeof(out->spf_detail), "gen %d",
 	         ++f->generation);
+	util_strlcpy(out->dkim_detail, domain, sizeof(out->dkim_detail));
 	delay = f->delay_ms;
 	pthread_mutex_unlock(&f->lock);
 	if (delay > 0)
@@ -229,6 +230,35 @@ test_miss_checks_then_hits(void **state)
 	assert_int_equal(calls(fx), 2);
 	assert_string_equal(judge_source_name(JUDGE_HIT), "hit");
 	assert_string_equal(judge_source_name(JUDGE_STALE), "stale");
+}
+
+/*
+ * The longest domain with the longest detail text: its record takes two
+ * slots of the table, and the hit reads back the verdict as checked.
+ */
+static void
+test_long_domain_hits_whole(void **state)
+{
+	struct fixture *fx = *state;
+	struct judge_result checked, hit;
+	struct cache_stats st;
+	char name[DOMAIN_SIZE];
+
+	memset(name, 'l', DOMAIN_MAX);
+	name[63] = name[127] = name[191] = '.';
+	name[DOMAIN_MAX] = '\0';
+	answer(fx, VERDICT_UNCONFIGURED, 600);
+	checked = judge(fx, name, T0);
+	assert_int_equal(checked.source, JUDGE_CHECKED);
+	assert_int_equal(strlen(checked.verdict.dkim_detail),
+	                 VERDICT_DETAIL - 1);
+	hit = judge(fx, name, T0 + 1);
+	assert_int_equal(hit.source, JUDGE_HIT);
+	assert_memory_equal(&hit.verdict, &checked.verdict,
+	                    sizeof(checked.verdict));
+	cache_stats(fx->c, &st);
+	assert_int_equal(st.doubles, 1);
+	assert_int_equal(calls(fx), 1);
 }
 
 /* TTLs per class: the DNS TTL clamped, temporary ones short, not stale. */
@@ -841,7 +871,7 @@ main(void)
 	    T(test_follower_timeout),        T(test_shared_between_judges),
 	    T(test_count_and_invalid),       T(test_without_cache),
 	    T(test_events_state_changes),    T(test_events_once_across_judges),
-	    T(test_metrics_counted),
+	    T(test_metrics_counted),         T(test_long_domain_hits_whole),
 	};
 #undef T
 
