@@ -27,7 +27,7 @@
  *	152 bytes (a typical domain and an encoded verdict do), else two
  *	neighbouring slots of the same bucket; the capacity counts slots.
  *	The table is set-associative: a domain hashes (SipHash-1-3, keyed
- *	per segment) to two buckets of CACHE_WAYS records and lives in one of
+ *	per segment) to two buckets of CACHE_WAYS slots and lives in one of
  *	them.  When both are full, the CLOCK hand of one bucket evicts a
  *	record that was not read since the hand last passed (approximate
  *	LRU), so an insert never fails because the table is full; with two
@@ -110,7 +110,7 @@
 /* Counters of the segment's metrics area; their meaning is the caller's. */
 #define CACHE_METRICS 32
 
-/* Records per bucket (the associativity of the table). */
+/* Slots per bucket (the associativity of the table). */
 #define CACHE_WAYS 8
 
 /* The largest capacity cache_open() accepts (slots; 16 GiB). */
