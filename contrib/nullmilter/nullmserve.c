@@ -7,9 +7,10 @@
  * and relaygate lies relaygate's own work; between it and nullmilter, the
  * difference of the two engines.
  *
- * Usage: nullmserve unix:/path
+ * Usage: nullmserve unix:/path | inet:port@address
  */
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -39,17 +40,23 @@ main(int argc, char **argv)
 {
 	struct sockspec spec;
 	char why[256];
-	int fd;
+	int fd, tcp;
 
-	if (argc != 2 || strncmp(argv[1], "unix:", 5) != 0) {
-		fprintf(stderr, "usage: nullmserve unix:/path\n");
+	if (argc != 2) {
+		fprintf(stderr, "usage: nullmserve unix:/path | "
+		                "inet:port@address\n");
 		return 2;
 	}
 	if (sockspec_parse(argv[1], &spec, why, sizeof(why)) < 0 ||
-	    (fd = listener_open(&spec, why, sizeof(why))) < 0 ||
-	    chmod(spec.path, 0666) < 0) {
+	    (fd = listener_open(&spec, why, sizeof(why))) < 0) {
 		fprintf(stderr, "nullmserve: %s: %s\n", argv[1], why);
 		return 1;
 	}
-	return mserve_run(mserve_new(fd, 0, &null_ops)) == 0 ? 0 : 1;
+	tcp = spec.kind != SOCKSPEC_UNIX;
+	if (!tcp && chmod(spec.path, 0666) < 0) {
+		fprintf(stderr, "nullmserve: chmod %s: %s\n", spec.path,
+		        strerror(errno));
+		return 1;
+	}
+	return mserve_run(mserve_new(fd, tcp, &null_ops)) == 0 ? 0 : 1;
 }
