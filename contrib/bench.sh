@@ -223,11 +223,12 @@ odk_keys() {
 	mount --bind "$W/dkimkeys" /etc/dkimkeys
 }
 
-# odk_ready - every opendkim socket listens
+# odk_ready - every OpenDKIM and floor milter socket listens
 odk_ready() {
 	[[ -S $W/run/odk-rsa.sock && -S $W/run/odk-ed.sock &&
 		-S $W/run/null.sock && -S $W/run/nullms.sock ]] &&
-		_world_listening t 127.0.0.1 8892
+		_world_listening t 127.0.0.1 8892 &&
+		_world_listening t 127.0.0.1 8893
 }
 
 # bench_world - start everything the benchmark needs.
@@ -248,11 +249,12 @@ bench_world() {
 		"inet:8892@127.0.0.1"
 	_world_spawn nullmilter "$NM" "unix:$W/run/null.sock"
 	_world_spawn nullmserve "$NMS" "unix:$W/run/nullms.sock"
+	_world_spawn nullms-inet "$NMS" "inet:8893@127.0.0.1"
 	world_wait "$WORLD_WAIT" odk_ready ||
 		world_fail "opendkim did not start: $(tail -n 5 "$W"/log/odk-*.log)"
 	note_cmd "opendkim -f -x CONF   (contrib/bench/opendkim.conf.in)"
 	note_cmd "nullmilter unix:SOCKET  (contrib/nullmilter: the floor on libmilter)"
-	note_cmd "nullmserve unix:SOCKET  (contrib/nullmilter: the floor on relaygate's engine)"
+	note_cmd "nullmserve unix:SOCKET | inet:8893@127.0.0.1  (contrib/nullmilter: the floor on relaygate's engine)"
 	note_cmd "relaygate -f -c CONF  (contrib/bench/relaygate-bench.conf)"
 }
 
@@ -517,7 +519,7 @@ bench_postfix_unix() {
 }
 
 # bench_postfix_inet - relaygate restarted on an inet socket; rounds of:
-# no milter, OpenDKIM on inet, relaygate on inet.
+# no milter, the engine's floor, OpenDKIM and relaygate, all on inet.
 bench_postfix_inet() {
 	local i
 	world_wait 120 queue_drained || world_fail "relay queue not drained"
@@ -529,14 +531,16 @@ bench_postfix_inet() {
 	sign_check inet:8891@127.0.0.1 rsa
 	for ((i = 0; i < BENCH_RUNS; i++)); do
 		smtp_one none-inet "" ""
+		smtp_one nullms-inet "inet:127.0.0.1:8893" "$(_world_pid nullms-inet)" 0.01
 		smtp_one odk-inet "inet:127.0.0.1:8892" "$(_world_pid odk-inet)"
 		smtp_one rg-inet "inet:127.0.0.1:8891" "$RG_PID"
 	done
-	for i in none-inet odk-inet rg-inet; do
+	for i in none-inet nullms-inet odk-inet rg-inet; do
 		smtp_record "$i"
 		smtp_pair "$i" none-inet
 	done
 	smtp_pair rg-inet odk-inet
+	smtp_pair rg-inet nullms-inet
 }
 
 # ---------------------------------------------------------------------------
@@ -771,7 +775,7 @@ print_table() {
 	printf '%-12s %-18s %-18s %-18s %-20s %-20s\n' milter "accepted msg/s" \
 		"relayed msg/s" "x none" "milter CPU ms/msg" "all CPU ms/msg"
 	for a in none null-unix nullms-unix odk-unix rg-unix rg-ed-unix \
-		none-inet odk-inet rg-inet; do
+		none-inet nullms-inet odk-inet rg-inet; do
 		cpu=- base=none
 		[[ $a == none* ]] || cpu=$(fig "smtp.$a.cpu" 1 %.3f)
 		[[ $a != *-inet ]] || base=none-inet
@@ -789,8 +793,9 @@ print_table() {
 	echo "relaygate / opendkim, relayed, round by round:" \
 		"unix $(fig smtp.rg-unix.over.odk-unix 1 %.2f)," \
 		"inet $(fig smtp.rg-inet.over.odk-inet 1 %.2f);" \
-		"relaygate / nullms-unix (the floor: relaygate's engine, one inserted" \
-		"field, no work): $(fig smtp.rg-unix.over.nullms-unix 1 %.2f)"
+		"relaygate / nullms (the floor: relaygate's engine, one inserted" \
+		"field, no work): unix $(fig smtp.rg-unix.over.nullms-unix 1 %.2f)," \
+		"inet $(fig smtp.rg-inet.over.nullms-inet 1 %.2f)"
 	echo
 	echo "COLD CHECKS (DNS front delaying each query $BENCH_DELAY_MS ms)"
 	echo "one message, uncached domain: $(fig cold.latency 1 %.0f) ms =" \
