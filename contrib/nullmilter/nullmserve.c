@@ -1,11 +1,12 @@
 /*
  * nullmserve - the least a signing milter can do on relaygate's own milter
  * protocol engine (milter/mserve.c), for the benchmark's floor
- * (contrib/bench.sh): the protocol steps relaygate negotiates on a unix
- * socket, and at the end of each message one inserted header field of a
+ * (contrib/bench.sh): the protocol steps and macros relaygate negotiates,
+ * and at the end of each message one inserted header field of a
  * DKIM signature's size; no checks, no hashing, no signature.  Between it
  * and relaygate lies relaygate's own work; between it and nullmilter, the
- * difference of the two engines.
+ * two engines and two replies (nullmilter answers connect and the end of
+ * the headers).
  *
  * Usage: nullmserve unix:/path | inet:port@address
  */
@@ -28,10 +29,19 @@ null_eom(struct mserve_session *s)
 	           : MSERVE_CONTINUE;
 }
 
+/*
+ * What relaygate negotiates (milter_ops in milter/milter.c): the same
+ * skipped and unanswered steps and the same macro lists, so that Postfix
+ * does the same work for both and the difference is relaygate's own.
+ */
 static const struct mserve_ops null_ops = {
-    .actions = MPROTO_F_ADDHDRS,
+    .actions = MPROTO_F_ADDHDRS | MPROTO_F_SETSYMLIST,
     .steps = MPROTO_P_NOHELO | MPROTO_P_NORCPT | MPROTO_P_NODATA |
-             MPROTO_P_NOUNKNOWN | MPROTO_P_NR_HDR | MPROTO_P_NR_BODY,
+             MPROTO_P_NOUNKNOWN | MPROTO_P_NR_CONN | MPROTO_P_NR_HDR |
+             MPROTO_P_NR_EOH | MPROTO_P_NR_BODY,
+    .macros = {[MPROTO_M_ENVFROM] = "i {auth_authen} {auth_type}",
+               [MPROTO_M_EOH] = "i",
+               [MPROTO_M_EOM] = "i"},
     .eom = null_eom,
 };
 
