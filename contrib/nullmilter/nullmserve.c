@@ -11,15 +11,11 @@
  * Usage: nullmserve unix:/path | inet:port@address
  */
 
-#include <errno.h>
 #include <stdio.h>
-#include <string.h>
-#include <sys/stat.h>
 
-#include "listener.h"
+#include "floor.h"
 #include "mserve.h"
 #include "null_field.h"
-#include "sockspec.h"
 
 static enum mserve_status
 null_eom(struct mserve_session *s)
@@ -29,27 +25,17 @@ null_eom(struct mserve_session *s)
 	           : MSERVE_CONTINUE;
 }
 
-/*
- * What relaygate negotiates (milter_ops in milter/milter.c): the same
- * skipped and unanswered steps and the same macro lists, so that Postfix
- * does the same work for both and the difference is relaygate's own.
- */
+/* What relaygate negotiates (floor.h) */
 static const struct mserve_ops null_ops = {
     .actions = MPROTO_F_ADDHDRS | MPROTO_F_SETSYMLIST,
-    .steps = MPROTO_P_NOHELO | MPROTO_P_NORCPT | MPROTO_P_NODATA |
-             MPROTO_P_NOUNKNOWN | MPROTO_P_NR_CONN | MPROTO_P_NR_HDR |
-             MPROTO_P_NR_EOH | MPROTO_P_NR_BODY,
-    .macros = {[MPROTO_M_ENVFROM] = "i {auth_authen} {auth_type}",
-               [MPROTO_M_EOH] = "i",
-               [MPROTO_M_EOM] = "i"},
+    .steps = FLOOR_STEPS,
+    .macros = FLOOR_MACROS,
     .eom = null_eom,
 };
 
 int
 main(int argc, char **argv)
 {
-	struct sockspec spec;
-	char why[256];
 	int fd, tcp;
 
 	if (argc != 2) {
@@ -57,16 +43,7 @@ main(int argc, char **argv)
 		                "inet:port@address\n");
 		return 2;
 	}
-	if (sockspec_parse(argv[1], &spec, why, sizeof(why)) < 0 ||
-	    (fd = listener_open(&spec, why, sizeof(why))) < 0) {
-		fprintf(stderr, "nullmserve: %s: %s\n", argv[1], why);
+	if ((fd = floor_listen("nullmserve", argv[1], &tcp)) < 0)
 		return 1;
-	}
-	tcp = spec.kind != SOCKSPEC_UNIX;
-	if (!tcp && chmod(spec.path, 0666) < 0) {
-		fprintf(stderr, "nullmserve: chmod %s: %s\n", spec.path,
-		        strerror(errno));
-		return 1;
-	}
 	return mserve_run(mserve_new(fd, tcp, &null_ops)) == 0 ? 0 : 1;
 }
