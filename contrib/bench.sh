@@ -5,7 +5,8 @@
 #   sudo contrib/bench.sh            build (Release), run, print the table
 #   BENCH_RUNS=5 contrib/bench.sh    more runs per figure (default 3)
 #   BENCH_BUILD=0 ...                use RELAYGATE_BIN / MILTLOAD_BIN /
-#                                    NULLMILTER_BIN / NULLMSERVE_BIN as given
+#                                    NULLMILTER_BIN / NULLMSERVE_BIN /
+#                                    SIGNMSERVE_BIN as given
 #   BENCH_SECTIONS="milter" ...      only these of: memory milter cold postfix
 #
 # Everything runs on loopback inside the test world's private namespaces
@@ -19,10 +20,12 @@
 #                 switches active_selector by reload): messages/s and the
 #                 milter's CPU per message, relaygate vs opendkim vs the
 #                 raw signing limit (openssl speed, 1 thread for CPU per
-#                 signature, -multi NPROC for throughput), as ratios
+#                 signature, -multi NPROC for throughput), as ratios; the
+#                 floors (contrib/nullmilter): no work, and signing only
 #   Postfix       smtp-source -> Postfix -> milter -> smtp-sink: messages/s
 #                 accepted and relayed (to the last delivery), with no
-#                 milter, OpenDKIM and relaygate (unix and inet)
+#                 milter, the floors, OpenDKIM and relaygate (unix and
+#                 inet)
 #   cold checks   one message per uncached domain with the DNS front
 #                 delaying every query: latency in round trips; a burst of
 #                 200 concurrent messages from one uncached domain: DNS
@@ -64,13 +67,14 @@ bench_build() {
 		>"$BENCH_REPO/build/release.cmake.log" 2>&1 ||
 		{ tail -n 20 "$BENCH_REPO/build/release.cmake.log"; exit 1; }
 	cmake --build "$b" --target relaygate miltload nullmilter nullmserve \
-		-j "$(nproc)" \
+		signmserve -j "$(nproc)" \
 		>"$b/bench-build.log" 2>&1 ||
 		{ tail -n 30 "$b/bench-build.log"; exit 1; }
 	export RELAYGATE_BIN=$b/milter/relaygate
 	export MILTLOAD_BIN=$b/contrib/miltload/miltload
 	export NULLMILTER_BIN=$b/contrib/nullmilter/nullmilter
 	export NULLMSERVE_BIN=$b/contrib/nullmilter/nullmserve
+	export SIGNMSERVE_BIN=$b/contrib/nullmilter/signmserve
 }
 
 if [[ -z ${WORLD_STAGE:-} && $BENCH_BUILD == 1 ]]; then
@@ -89,6 +93,7 @@ world_enter "$@"
 ML=${MILTLOAD_BIN:?MILTLOAD_BIN}
 NM=${NULLMILTER_BIN:?NULLMILTER_BIN}
 NMS=${NULLMSERVE_BIN:?NULLMSERVE_BIN}
+SMS=${SIGNMSERVE_BIN:?SIGNMSERVE_BIN}
 RG_SOCK=unix:$W/run/relaygate.sock
 RES=$W/tmp/results # "key median min max" lines
 CMDS=$W/tmp/commands
@@ -226,9 +231,11 @@ odk_keys() {
 # odk_ready - every OpenDKIM and floor milter socket listens
 odk_ready() {
 	[[ -S $W/run/odk-rsa.sock && -S $W/run/odk-ed.sock &&
-		-S $W/run/null.sock && -S $W/run/nullms.sock ]] &&
+		-S $W/run/null.sock && -S $W/run/nullms.sock &&
+		-S $W/run/signms.sock ]] &&
 		_world_listening t 127.0.0.1 8892 &&
-		_world_listening t 127.0.0.1 8893
+		_world_listening t 127.0.0.1 8893 &&
+		_world_listening t 127.0.0.1 8894
 }
 
 # bench_world - start everything the benchmark needs.
@@ -250,11 +257,17 @@ bench_world() {
 	_world_spawn nullmilter "$NM" "unix:$W/run/null.sock"
 	_world_spawn nullmserve "$NMS" "unix:$W/run/nullms.sock"
 	_world_spawn nullms-inet "$NMS" "inet:8893@127.0.0.1"
+	_world_spawn signmserve "$SMS" "unix:$W/run/signms.sock" \
+		"$W/keys/prezent-a.rsa.pem" good.test prezent-a
+	_world_spawn signms-inet "$SMS" "inet:8894@127.0.0.1" \
+		"$W/keys/prezent-a.rsa.pem" good.test prezent-a
 	world_wait "$WORLD_WAIT" odk_ready ||
-		world_fail "opendkim did not start: $(tail -n 5 "$W"/log/odk-*.log)"
+		world_fail "a milter did not start: $(tail -n 5 "$W"/log/odk-*.log \
+			"$W"/log/sign*.log)"
 	note_cmd "opendkim -f -x CONF   (contrib/bench/opendkim.conf.in)"
 	note_cmd "nullmilter unix:SOCKET  (contrib/nullmilter: the floor on libmilter)"
 	note_cmd "nullmserve unix:SOCKET | inet:8893@127.0.0.1  (contrib/nullmilter: the floor on relaygate's engine)"
+	note_cmd "signmserve unix:SOCKET | inet:8894@127.0.0.1 KEY good.test prezent-a  (contrib/nullmilter: the floor that signs, RSA-2048)"
 	note_cmd "relaygate -f -c CONF  (contrib/bench/relaygate-bench.conf)"
 }
 
@@ -312,6 +325,17 @@ milter_series() {
 	world_log "$1: $(get "$1.rate") msg/s, $(get "$1.cpu") ms CPU/msg"
 }
 
+# signms_series BODY [CONNS] - the floor that signs (RSA-2048), run
+# right after relaygate's RSA series of the same load, so that the host's
+# mood of the minute moves both alike;
+# recorded as signms.BODY, or signms.seq with CONNS.
+signms_series() {
+	local key=signms.$1
+	[[ -z ${2:-} ]] || key=signms.seq
+	milter_series "$key" "unix:$W/run/signms.sock" \
+		"$(_world_pid signmserve)" "$1" "${2:-}"
+}
+
 # ossl_rate ALG THREADS - openssl speed sign/s (rsa2048 or ed25519)
 ossl_rate() {
 	local multi=()
@@ -353,14 +377,17 @@ bench_milter_only() {
 		fi
 		rg_select "$sel"
 		sign_check "$RG_SOCK" "${alg/ed/ed25519}"
+		[[ $alg == ed ]] || sign_check "unix:$W/run/signms.sock" rsa
 		sign_check "unix:$W/run/$odk.sock" "${alg/ed/ed25519}"
 		for size in 4k 64k; do
 			milter_series "rg.$alg.$size" "$RG_SOCK" "$RG_PID" "$size"
+			[[ $alg == ed ]] || signms_series "$size"
 			milter_series "odk.$alg.$size" "unix:$W/run/$odk.sock" \
 				"$(_world_pid "$odk")" "$size"
 		done
 		# One session: latency without queueing behind other messages.
 		milter_series "rg.$alg.seq" "$RG_SOCK" "$RG_PID" 4k 1
+		[[ $alg == ed ]] || signms_series 4k 1
 		milter_series "odk.$alg.seq" "unix:$W/run/$odk.sock" \
 			"$(_world_pid "$odk")" 4k 1
 	done
@@ -503,6 +530,7 @@ bench_postfix_unix() {
 		smtp_one none "" ""
 		smtp_one null-unix "unix:$W/run/null.sock" "$(_world_pid nullmilter)" 0.01
 		smtp_one nullms-unix "unix:$W/run/nullms.sock" "$(_world_pid nullmserve)" 0.01
+		smtp_one signms-unix "unix:$W/run/signms.sock" "$(_world_pid signmserve)"
 		smtp_one odk-unix "unix:$W/run/odk-rsa.sock" "$(_world_pid odk-rsa)"
 		smtp_one rg-unix "$RG_SOCK" "$RG_PID"
 		rg_select prezent-b
@@ -510,16 +538,18 @@ bench_postfix_unix() {
 		smtp_one rg-ed-unix "$RG_SOCK" "$RG_PID" 0.05
 		rg_select prezent-a
 	done
-	for i in none null-unix nullms-unix odk-unix rg-unix rg-ed-unix; do
+	for i in none null-unix nullms-unix signms-unix odk-unix rg-unix \
+		rg-ed-unix; do
 		smtp_record "$i"
 		smtp_pair "$i" none
 	done
 	smtp_pair rg-unix odk-unix
 	smtp_pair rg-unix nullms-unix
+	smtp_pair rg-unix signms-unix
 }
 
 # bench_postfix_inet - relaygate restarted on an inet socket; rounds of:
-# no milter, the engine's floor, OpenDKIM and relaygate, all on inet.
+# no milter, the engine's two floors, OpenDKIM and relaygate, all on inet.
 bench_postfix_inet() {
 	local i
 	world_wait 120 queue_drained || world_fail "relay queue not drained"
@@ -532,15 +562,17 @@ bench_postfix_inet() {
 	for ((i = 0; i < BENCH_RUNS; i++)); do
 		smtp_one none-inet "" ""
 		smtp_one nullms-inet "inet:127.0.0.1:8893" "$(_world_pid nullms-inet)" 0.01
+		smtp_one signms-inet "inet:127.0.0.1:8894" "$(_world_pid signms-inet)"
 		smtp_one odk-inet "inet:127.0.0.1:8892" "$(_world_pid odk-inet)"
 		smtp_one rg-inet "inet:127.0.0.1:8891" "$RG_PID"
 	done
-	for i in none-inet nullms-inet odk-inet rg-inet; do
+	for i in none-inet nullms-inet signms-inet odk-inet rg-inet; do
 		smtp_record "$i"
 		smtp_pair "$i" none-inet
 	done
 	smtp_pair rg-inet odk-inet
 	smtp_pair rg-inet nullms-inet
+	smtp_pair rg-inet signms-inet
 }
 
 # ---------------------------------------------------------------------------
@@ -658,15 +690,17 @@ bench_memory() {
 	world_log "memory: idle $(get mem.idle) KiB, $BENCH_HOLD sessions $(get mem.held) KiB"
 }
 
-# bench_stop - Postfix, then the opendkim instances, all TERMed at once
+# bench_stop - Postfix, then the other milters, all TERMed at once
 # (each takes seconds to exit: test-world.md section 14).
 bench_stop() {
-	local n
+	local n milters
 	world_postfix_stop relay
-	for n in odk-rsa odk-ed odk-inet nullmilter nullmserve; do
+	milters="odk-rsa odk-ed odk-inet nullmilter nullmserve nullms-inet
+		signmserve signms-inet"
+	for n in $milters; do
 		kill -TERM "$(_world_pid "$n")" 2>/dev/null || true
 	done
-	for n in odk-rsa odk-ed odk-inet nullmilter nullmserve; do
+	for n in $milters; do
 		_world_stop "$n" 10 || true
 	done
 }
@@ -751,6 +785,13 @@ print_table() {
 		"64k $(fig null.64k.cpu 1 %.3f) ms, $(fig null.64k.rate 1 %.0f) msg/s;" \
 		"relaygate's engine 4k $(fig nullms.4k.cpu 1 %.3f) ms, $(fig nullms.4k.rate 1 %.0f) msg/s;" \
 		"64k $(fig nullms.64k.cpu 1 %.3f) ms, $(fig nullms.64k.rate 1 %.0f) msg/s"
+	echo "floor that signs (contrib/nullmilter/signmserve: relaygate's engine" \
+		"and signature, RSA-2048, no check, no log): 4k $(fig signms.4k.cpu 1 %.3f) ms" \
+		"CPU/msg = $(awk -v c="$(get signms.4k.cpu)" -v r="$(get ossl.rsa2048.1)" \
+			'BEGIN { printf "%.2f", c * r / 1000 }')x the signature," \
+		"$(fig signms.4k.rate 1 %.0f) msg/s; 64k $(fig signms.64k.cpu 1 %.3f) ms," \
+		"$(fig signms.64k.rate 1 %.0f) msg/s; relaygate over it, RSA 4k CPU/msg:" \
+		"$(ratio rg.rsa.4k.cpu signms.4k.cpu)"
 	echo "relaygate's verdict cache: $(awk '{ print $2 " of " $3 }' "$W/tmp/hits")" \
 		"milter-only messages were cache hits"
 	echo "latency, MAIL FROM to the decision, 4 KiB (ms):"
@@ -767,6 +808,8 @@ print_table() {
 		"$(fig null.seq.p50 1 %.2f) / $(fig null.seq.p99 1 %.2f)   (nullmilter, libmilter)"
 	printf '  %-10s %-38s\n' "floor 1" \
 		"$(fig nullms.seq.p50 1 %.2f) / $(fig nullms.seq.p99 1 %.2f)   (nullmserve, relaygate's engine)"
+	printf '  %-10s %-38s\n' "signing 1" \
+		"$(fig signms.seq.p50 1 %.2f) / $(fig signms.seq.p99 1 %.2f)   (signmserve: engine and RSA signature)"
 	echo "  (1: one session, messages one after another; $BENCH_CONNS: $BENCH_CONNS sessions in flight" \
 		"on $n cores; one session: relaygate $(fig rg.rsa.seq.rate 1 %.0f) msg/s," \
 		"opendkim $(fig odk.rsa.seq.rate 1 %.0f) with RSA)"
@@ -774,8 +817,8 @@ print_table() {
 	echo "THROUGH POSTFIX (smtp-source $BENCH_SMTP_OPTS -s $BENCH_SMTP_SESSIONS, 4 KiB, RSA-2048; rg-ed-unix: Ed25519)"
 	printf '%-12s %-18s %-18s %-18s %-20s %-20s\n' milter "accepted msg/s" \
 		"relayed msg/s" "x none" "milter CPU ms/msg" "all CPU ms/msg"
-	for a in none null-unix nullms-unix odk-unix rg-unix rg-ed-unix \
-		none-inet nullms-inet odk-inet rg-inet; do
+	for a in none null-unix nullms-unix signms-unix odk-unix rg-unix \
+		rg-ed-unix none-inet nullms-inet signms-inet odk-inet rg-inet; do
 		cpu=- base=none
 		[[ $a == none* ]] || cpu=$(fig "smtp.$a.cpu" 1 %.3f)
 		[[ $a != *-inet ]] || base=none-inet
@@ -795,7 +838,10 @@ print_table() {
 		"inet $(fig smtp.rg-inet.over.odk-inet 1 %.2f);" \
 		"relaygate / nullms (the floor: relaygate's engine, one inserted" \
 		"field, no work): unix $(fig smtp.rg-unix.over.nullms-unix 1 %.2f)," \
-		"inet $(fig smtp.rg-inet.over.nullms-inet 1 %.2f)"
+		"inet $(fig smtp.rg-inet.over.nullms-inet 1 %.2f);" \
+		"relaygate / signms (the floor that signs: the engine and the" \
+		"signature, nothing else): unix $(fig smtp.rg-unix.over.signms-unix 1 %.2f)," \
+		"inet $(fig smtp.rg-inet.over.signms-inet 1 %.2f)"
 	echo
 	echo "COLD CHECKS (DNS front delaying each query $BENCH_DELAY_MS ms)"
 	echo "one message, uncached domain: $(fig cold.latency 1 %.0f) ms =" \
