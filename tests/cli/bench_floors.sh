@@ -24,15 +24,8 @@ cleanup() {
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
-fails=0
-
-fail() {
-	echo "FAIL $*"
-	fails=$((fails + 1))
-}
-ok() {
-	echo "ok   $*"
-}
+# shellcheck source-path=SCRIPTDIR source=../lib/checks.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/checks.sh"
 
 # start SOCKET CMD... - run a floor in the background; wait (5 s at most)
 # for its socket.
@@ -139,8 +132,5 @@ else
 	fail "nullmserve: $(cat "$tmp/null.out")"
 fi
 
-if ((fails > 0)); then
-	echo "$fails check(s) failed"
-	exit 1
-fi
+checks_done
 echo "all checks passed"

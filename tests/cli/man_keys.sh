@@ -17,15 +17,8 @@ rg=$1 ctl=$2 src=$3
 man=$src/man
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-fails=0
-
-fail() {
-	echo "FAIL $*"
-	fails=$((fails + 1))
-}
-ok() {
-	echo "ok   $*"
-}
+# shellcheck source-path=SCRIPTDIR source=../lib/checks.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/checks.sh"
 
 # --- rendering -------------------------------------------------------------
 for page in relaygate.8 relaygatectl.8 relaygate.conf.5; do
@@ -216,4 +209,4 @@ check_options() {
 check_options "$tmp/rg.usage" relaygate.8
 check_options "$tmp/ctl.usage" relaygatectl.8
 
-((fails == 0)) || { echo "$fails check(s) failed"; exit 1; }
+checks_done

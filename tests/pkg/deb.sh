@@ -21,14 +21,8 @@
 # installs.  Exits 0 if every check passes.
 set -euo pipefail
 
-fails=0
-fail() {
-	echo "FAIL $*"
-	fails=$((fails + 1))
-}
-ok() {
-	echo "ok   $*"
-}
+# shellcheck source-path=SCRIPTDIR source=../lib/checks.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/checks.sh"
 
 # check WHAT CMD... - CMD must succeed.
 check() {
@@ -245,7 +239,7 @@ ns_stage() {
 	ns_purge
 	echo "== again, without systemd-sysusers and systemd-tmpfiles"
 	ns_fallback
-	((fails == 0)) || { echo "$fails check(s) failed"; exit 1; }
+	checks_done
 }
 
 # --- the host stage ----------------------------------------------------------
