@@ -20,6 +20,7 @@
 #include "message.h"
 #include "milter.h"
 #include "mserve.h"
+#include "negotiation.h"
 #include "runtime.h"
 #include "sockspec.h"
 #include "util.h"
@@ -309,7 +310,8 @@ milter_close(struct mserve_session *ms)
 /*
  * The actions we need, the steps we skip (HELO, RCPT TO, DATA, unknown
  * commands: never looked at) and the steps we leave unanswered: connect,
- * header fields, the end of the headers and body chunks.  The MTA then
+ * header fields, the end of the headers and body chunks (negotiation.h,
+ * shared with the benchmark's floor milters).  The MTA then
  * streams them without waiting for us, a round trip (two context switches
  * on each side) fewer each; a refusal decided at connect or at the end of
  * the headers is given at MAIL FROM or at the end of the message, where
@@ -319,12 +321,8 @@ milter_close(struct mserve_session *ms)
  */
 static const struct mserve_ops milter_ops = {
     .actions = MPROTO_F_ADDHDRS | MPROTO_F_CHGHDRS | MPROTO_F_SETSYMLIST,
-    .steps = MPROTO_P_NOHELO | MPROTO_P_NORCPT | MPROTO_P_NODATA |
-             MPROTO_P_NOUNKNOWN | MPROTO_P_NR_CONN | MPROTO_P_NR_HDR |
-             MPROTO_P_NR_EOH | MPROTO_P_NR_BODY,
-    .macros = {[MPROTO_M_ENVFROM] = "i {auth_authen} {auth_type}",
-               [MPROTO_M_EOH] = "i",
-               [MPROTO_M_EOM] = "i"},
+    .steps = NEGOTIATION_STEPS,
+    .macros = NEGOTIATION_MACROS,
     .connect = milter_connect,
     .envfrom = milter_envfrom,
     .header = milter_header,

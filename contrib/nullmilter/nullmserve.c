@@ -15,6 +15,7 @@
 
 #include "floor.h"
 #include "mserve.h"
+#include "negotiation.h"
 #include "null_field.h"
 
 static enum mserve_status
@@ -25,11 +26,11 @@ null_eom(struct mserve_session *s)
 	           : MSERVE_CONTINUE;
 }
 
-/* What relaygate negotiates (floor.h) */
+/* What relaygate negotiates (negotiation.h) */
 static const struct mserve_ops null_ops = {
     .actions = MPROTO_F_ADDHDRS | MPROTO_F_SETSYMLIST,
-    .steps = FLOOR_STEPS,
-    .macros = FLOOR_MACROS,
+    .steps = NEGOTIATION_STEPS,
+    .macros = NEGOTIATION_MACROS,
     .eom = null_eom,
 };
 

@@ -27,6 +27,7 @@
 #include "floor.h"
 #include "keys.h"
 #include "mserve.h"
+#include "negotiation.h"
 
 static struct dkimsign_conf *sign_conf;
 static struct keys_key *sign_key;
@@ -97,11 +98,11 @@ sign_eom(struct mserve_session *s)
 	return rc < 0 ? MSERVE_TEMPFAIL : MSERVE_CONTINUE;
 }
 
-/* What relaygate negotiates (floor.h) */
+/* What relaygate negotiates (negotiation.h) */
 static const struct mserve_ops sign_ops = {
     .actions = MPROTO_F_ADDHDRS | MPROTO_F_SETSYMLIST,
-    .steps = FLOOR_STEPS,
-    .macros = FLOOR_MACROS,
+    .steps = NEGOTIATION_STEPS,
+    .macros = NEGOTIATION_MACROS,
     .envfrom = sign_envfrom,
     .header = sign_header,
     .eoh = sign_eoh,
