@@ -716,6 +716,13 @@ fig() {
 		printf f " (" f "-" f ")", $2 * s, $3 * s, $4 * s }' "$RES"
 }
 
+# per_sig CPU RATE - CPU (ms per message) over the cost of one signature,
+# RATE being openssl speed's signatures per second on one thread
+per_sig() {
+	awk -v c="$(get "$1")" -v r="$(get "$2")" \
+		'BEGIN { printf "%.2f", c * r / 1000 }'
+}
+
 # ratio A B [FORMAT] - median of A / median of B
 ratio() {
 	awk -v a="$(get "$1")" -v b="$(get "$2")" -v f="${3:-%.2f}" \
@@ -752,10 +759,7 @@ print_milter_row() {
 		"${a/ed/Ed25519}" "$s" "$(fig "rg.$a.$s.rate" 1 %.0f)" \
 		"$(fig "odk.$a.$s.rate" 1 %.0f)" "$(ratio "rg.$a.$s.rate" "odk.$a.$s.rate")" \
 		"$(fig "rg.$a.$s.cpu" 1 %.3f)" "$(fig "odk.$a.$s.cpu" 1 %.3f)" \
-		"$(awk -v c="$(get "rg.$a.$s.cpu")" -v r="$(get "$o.1")" \
-			'BEGIN { printf "%.2f", c * r / 1000 }')" \
-		"$(awk -v c="$(get "odk.$a.$s.cpu")" -v r="$(get "$o.1")" \
-			'BEGIN { printf "%.2f", c * r / 1000 }')"
+		"$(per_sig "rg.$a.$s.cpu" "$o.1")" "$(per_sig "odk.$a.$s.cpu" "$o.1")"
 }
 
 # print_table - everything measured
@@ -787,8 +791,7 @@ print_table() {
 		"64k $(fig nullms.64k.cpu 1 %.3f) ms, $(fig nullms.64k.rate 1 %.0f) msg/s"
 	echo "floor that signs (contrib/nullmilter/signmserve: relaygate's engine" \
 		"and signature, RSA-2048, no check, no log): 4k $(fig signms.4k.cpu 1 %.3f) ms" \
-		"CPU/msg = $(awk -v c="$(get signms.4k.cpu)" -v r="$(get ossl.rsa2048.1)" \
-			'BEGIN { printf "%.2f", c * r / 1000 }')x the signature," \
+		"CPU/msg = $(per_sig signms.4k.cpu ossl.rsa2048.1)x the signature," \
 		"$(fig signms.4k.rate 1 %.0f) msg/s; 64k $(fig signms.64k.cpu 1 %.3f) ms," \
 		"$(fig signms.64k.rate 1 %.0f) msg/s; relaygate over it, RSA 4k CPU/msg:" \
 		"$(ratio rg.rsa.4k.cpu signms.4k.cpu)"
